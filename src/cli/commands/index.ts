@@ -1,0 +1,26 @@
+// Every CLI command, in pipeline order.
+import type { CommandModule } from 'yargs';
+import { doctorCommand } from './doctor.js';
+import { trainCommand } from './train.js';
+import { evaluateCommand } from './evaluate.js';
+import { compressCommand } from './compress.js';
+import { compileCommand } from './compile.js';
+import { buildCommand } from './build.js';
+import { sizeCommand } from './size.js';
+import { runCommand } from './run.js';
+import { deployCommand } from './deploy.js';
+import { sweepCommand } from './sweep.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [
+  doctorCommand,
+  trainCommand,
+  evaluateCommand,
+  compressCommand,
+  compileCommand,
+  buildCommand,
+  sizeCommand,
+  runCommand,
+  deployCommand,
+  sweepCommand,
+];
