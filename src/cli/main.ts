@@ -8,7 +8,9 @@ import { reportError } from './output.js';
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))
     .scriptName('tinyforge')
-    .usage('$0 <command> [options]\n\nTrained 1D CNN -> compressed Cortex-M4 firmware, measured on the target.')
+    .usage(
+      '$0 <command> [options]\n\nTrained 1D CNN -> compressed Cortex-M4 firmware, measured on the target.',
+    )
     .strict()
     .demandCommand(1, 'Name a command: see the list above.')
     .recommendCommands()

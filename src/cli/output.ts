@@ -13,7 +13,9 @@ export function reportError(err: unknown): number {
     return 2;
   }
   // An unexpected failure is a tinyforge bug: keep the stack, it is what a bug report needs.
-  process.stderr.write(`tinyforge: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(
+    `tinyforge: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
   return 1;
 }
 

@@ -156,7 +156,8 @@ export function inferShapes(graph: ModelGraph): NodeInfo[] {
         flat = true;
         break;
       case 'dense': {
-        if (!flat && T !== 1) fail('Dense on a sequence is not supported: add Flatten or GlobalAveragePooling1D');
+        if (!flat && T !== 1)
+          fail('Dense on a sequence is not supported: add Flatten or GlobalAveragePooling1D');
         const F = T * C;
         shape = [1, layer.units];
         flat = true;
