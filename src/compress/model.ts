@@ -126,3 +126,18 @@ export interface CompressedModel {
 export function wFracOf(layer: QConv1D | QDense, o: number): number {
   return layer.wFrac.length === 1 ? layer.wFrac[0] : layer.wFrac[o];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Huffman decode tables on the target (flash, section .rodata.tf_tables.<layer>), built by
+// src/compress/coding/decodeTables.ts and embedded verbatim by the C generator, so that the size
+// the compressor reports is the size the linker map shows. With K = min(maxLength, HUFFMAN_LUT_BITS):
+//   lut[1 << K]      uint16: for each K-bit prefix p, if a code of length l <= K is a prefix of p,
+//                    (l << 9) | symbolIndex; 0 when the code is longer than K (slow path).
+//   firstCode[L + 1] uint16: canonical first code of each length l = 0..L (L = maxLength)
+//   count[L + 1]     uint16: number of codes of each length
+//   offset[L + 1]    uint16: index in symbols[] of the first code of each length
+//   symbols[n]       uint16: tokens in canonical order
+// Slow path: code = the K peeked bits, consume them, then for l = K+1..L: code = (code << 1) | bit;
+// if code - firstCode[l] < count[l] the token is symbols[offset[l] + code - firstCode[l]].
+// No match by length L = corrupt stream. Table bytes = 2 * (2^K + 3 * (L + 1) + n).
+export const HUFFMAN_LUT_BITS = 6;
