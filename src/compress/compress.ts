@@ -1,0 +1,258 @@
+// The compression pipeline: deployable float model -> pruning (gradual, fine-tuned) -> fake-quant
+// fine-tuning -> fixed-point quantization -> per-layer coding, with the accuracy at each step.
+import type { WindowSet } from '../data/dataset.js';
+import type { Normalization } from '../data/normalize.js';
+import { subset } from '../data/dataset.js';
+import { deployableGraph } from '../graph/fold.js';
+import { inferShapes, type FloatModel } from '../graph/ir.js';
+import { fit, evaluateSet } from '../train/fit.js';
+import { createVars, disposeVars, readParams } from '../train/forward.js';
+import { codingStats, encodeWeights, type CodingChoice, type CodingStats } from './coding/index.js';
+import { entropyBoundReport } from './coding/stats.js';
+import { compressionHooks, type FakeQuantSettings } from './finetune.js';
+import { floatPredict } from './floatForward.js';
+import type { CompressedModel, QConv1D, QDense } from './model.js';
+import {
+  applyMasks,
+  magnitudeMasks,
+  pruneFilters,
+  sparsityAt,
+  type Masks,
+  type PruneScope,
+} from './prune.js';
+import { activationRanges, quantizeModel } from './quantize.js';
+import { fracBitsFor } from '../fixedpoint/semantics.js';
+import { runReferenceBatch } from '../reference/index.js';
+import { quantizeWindow } from '../reference/input.js';
+
+export interface CompressOptions {
+  /** Target sparsity (unstructured) or fraction of filters removed (structured), 0..0.99. */
+  prune: number;
+  structured: boolean;
+  pruneScope: PruneScope;
+  bits: number;
+  perChannel: boolean;
+  coding: CodingChoice;
+  finetuneEpochs: number;
+  seed: number;
+  lr: number;
+  batchSize: number;
+  /** Windows used to calibrate activation formats (default 1024). */
+  calibrationWindows?: number;
+  progress?: 'auto' | 'bar' | 'log' | 'none';
+  log?: (line: string) => void;
+}
+
+/** Normalized data the compressor fine-tunes, calibrates and evaluates on. */
+export interface CompressData {
+  train: WindowSet;
+  val: WindowSet;
+  /** Where accuracy is reported (test split). */
+  eval: WindowSet;
+  evalName: string;
+}
+
+export interface LayerReport extends CodingStats {
+  layer: string;
+  kind: string;
+  codedBytes: number;
+  /** Bytes of the same layer at 8-bit packed (the comparison baseline). */
+  packed8Bytes: number;
+  entropyBoundBits?: number;
+  withinEntropyBound?: boolean;
+}
+
+export interface CompressReport {
+  settings: Omit<CompressOptions, 'log' | 'progress'>;
+  floatAccuracy: number;
+  /** Float accuracy after pruning / fine-tuning, before integer quantization. */
+  finetunedFloatAccuracy: number;
+  fixedAccuracy: number;
+  evalName: string;
+  evalWindows: number;
+  layers: LayerReport[];
+  totals: { weights: number; codedBytes: number; packed8Bytes: number; tableBytes: number; sparsity: number };
+  seconds: number;
+}
+
+function accuracy(pred: ArrayLike<number>, y: ArrayLike<number>): number {
+  let c = 0;
+  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
+  return y.length ? c / y.length : 0;
+}
+
+/** Float accuracy of a model on a normalized set (plain TS forward). */
+export function floatAccuracy(model: FloatModel, set: WindowSet): number {
+  return accuracy(floatPredict(model, set.x, set.n), set.y);
+}
+
+/** Fixed-point accuracy of a compressed model (host reference) on a normalized set. */
+export function fixedAccuracy(
+  model: CompressedModel,
+  set: WindowSet,
+): { accuracy: number; predictions: Int32Array } {
+  const size = set.steps * set.channels;
+  const inputs = new Int8Array(set.n * size);
+  // The set is normalized already: quantize with identity normalization.
+  const q = {
+    ...model,
+    normalization: { mean: model.normalization.mean.map(() => 0), std: model.normalization.std.map(() => 1) },
+  };
+  for (let i = 0; i < set.n; i++)
+    inputs.set(quantizeWindow(q, set.x.subarray(i * size, (i + 1) * size)), i * size);
+  const res = runReferenceBatch(model, inputs, set.n);
+  const predictions = Int32Array.from(res.classIndex);
+  return { accuracy: accuracy(predictions, set.y), predictions };
+}
+
+export async function compressModel(
+  original: FloatModel,
+  normalization: Normalization,
+  data: CompressData,
+  opts: CompressOptions,
+): Promise<{ model: CompressedModel; report: CompressReport }> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  let model = deployableGraph(original);
+  const floatAcc = floatAccuracy(model, data.eval);
+  log(`float accuracy (${data.evalName}): ${(100 * floatAcc).toFixed(2)}%`);
+
+  const calN = Math.min(opts.calibrationWindows ?? 1024, data.train.n);
+  const calibration = {
+    windows: data.train.x.subarray(0, calN * data.train.steps * data.train.channels),
+    n: calN,
+  };
+
+  if (opts.structured && opts.prune > 0) {
+    model = pruneFilters(model, opts.prune);
+    log(
+      `structured pruning: ${inferShapes(model.graph)
+        .filter((n) => n.layer.kind === 'conv1d')
+        .map((n) => `${n.layer.name}=${n.outShape[1]}`)
+        .join(' ')} filters`,
+    );
+  }
+
+  let masks: Masks = {};
+  const unstructured = !opts.structured && opts.prune > 0;
+  if (opts.finetuneEpochs > 0) {
+    const vars = createVars(model);
+    try {
+      // Activation formats for fake quantization come from the float model before fine-tuning.
+      const ranges = activationRanges(model, calibration);
+      const activationFrac: Record<string, number> = {};
+      inferShapes(model.graph).forEach(
+        (n, i) => (activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8)),
+      );
+      const fq: FakeQuantSettings = { bits: opts.bits, perChannel: opts.perChannel, activationFrac };
+      const common = {
+        batchSize: opts.batchSize,
+        lr: opts.lr,
+        progress: opts.progress,
+        validation: data.val,
+      };
+      // Phase 1: raise sparsity gradually over the first half of the epochs, masks recomputed per epoch.
+      const rampEpochs = unstructured ? Math.max(1, Math.ceil(opts.finetuneEpochs / 2)) : 0;
+      for (let e = 0; e < rampEpochs; e++) {
+        const current: FloatModel = { graph: model.graph, params: readParams(vars) };
+        masks = magnitudeMasks(current, sparsityAt(e + 1, rampEpochs, opts.prune), opts.pruneScope);
+        await fit(model.graph, vars, data.train, {
+          ...common,
+          epochs: 1,
+          seed: opts.seed + e,
+          hooks: compressionHooks(() => masks, fq),
+          earlyStopping: false,
+          label: `prune ${e + 1}/${rampEpochs}`,
+        });
+      }
+      // Phase 2: masks fixed, fake-quant fine-tuning with best-on-validation restore.
+      const rest = opts.finetuneEpochs - rampEpochs;
+      if (rest > 0)
+        await fit(model.graph, vars, data.train, {
+          ...common,
+          epochs: rest,
+          seed: opts.seed + 1000,
+          hooks: compressionHooks(() => masks, fq),
+          earlyStopping: { patience: Math.max(2, Math.ceil(rest / 3)) },
+          label: 'fine-tune',
+        });
+      const m = evaluateSet(model.graph, vars, data.val, { hooks: compressionHooks(() => masks, fq) });
+      log(`fine-tuned (fake-quant) validation accuracy: ${(100 * m.accuracy).toFixed(2)}%`);
+      model = { graph: model.graph, params: readParams(vars) };
+    } finally {
+      disposeVars(vars);
+    }
+  } else if (unstructured) {
+    masks = magnitudeMasks(model, opts.prune, opts.pruneScope);
+  }
+  if (unstructured) model = applyMasks(model, masks);
+  const finetunedAcc = floatAccuracy(model, data.eval);
+
+  const packed8: Record<string, number> = {};
+  const compressed = quantizeModel(model, {
+    bits: opts.bits,
+    perChannel: opts.perChannel,
+    calibration,
+    normalization: { mean: normalization.mean, std: normalization.std },
+    encode: (values, rows, rowLength, bits, layer) => {
+      packed8[layer] = rows * rowLength; // one byte per weight at 8-bit packed
+      return encodeWeights(values, rows, rowLength, bits, opts.coding);
+    },
+    meta: {
+      tool: 'tinyforge',
+      prune: opts.prune,
+      structured: opts.structured,
+      pruneScope: opts.pruneScope,
+      coding: opts.coding,
+      finetuneEpochs: opts.finetuneEpochs,
+      floatAccuracy: floatAcc,
+    },
+  });
+  const fixed = fixedAccuracy(compressed, data.eval);
+  log(`fixed-point accuracy (${data.evalName}, host reference): ${(100 * fixed.accuracy).toFixed(2)}%`);
+  compressed.meta.fixedAccuracy = fixed.accuracy;
+
+  const layers: LayerReport[] = compressed.layers
+    .filter((l): l is QConv1D | QDense => l.kind === 'conv1d' || l.kind === 'dense')
+    .map((l) => {
+      const s = codingStats(l.weights);
+      const codedBytes = l.weights.bitstream.length + s.tableBytes;
+      const r: LayerReport = { layer: l.name, kind: l.kind, ...s, codedBytes, packed8Bytes: packed8[l.name] };
+      if (l.weights.coding !== 'packed') {
+        const eb = entropyBoundReport(l.weights);
+        r.entropyBoundBits = eb.boundBits;
+        r.withinEntropyBound = eb.withinTolerance;
+      }
+      return r;
+    });
+  const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
+  const totals = {
+    weights: sum((r) => r.weights),
+    codedBytes: sum((r) => r.codedBytes),
+    packed8Bytes: sum((r) => r.packed8Bytes),
+    tableBytes: sum((r) => r.tableBytes),
+    sparsity:
+      sum((r) => r.zeros) /
+      Math.max(
+        1,
+        sum((r) => r.weights),
+      ),
+  };
+  const { log: _l, progress: _p, ...settings } = opts;
+  return {
+    model: compressed,
+    report: {
+      settings,
+      floatAccuracy: floatAcc,
+      finetunedFloatAccuracy: finetunedAcc,
+      fixedAccuracy: fixed.accuracy,
+      evalName: data.evalName,
+      evalWindows: data.eval.n,
+      layers,
+      totals,
+      seconds: (performance.now() - t0) / 1000,
+    },
+  };
+}
+
+export { subset };
