@@ -1,0 +1,47 @@
+# tinyforge: `make demo` and `make test` do all set-up themselves on a fresh Debian/Ubuntu machine.
+# Stamps keep a second `make setup` quick: npm ci reruns only when package*.json change, the
+# TypeScript build only when a source changes; the toolchain check takes a fraction of a second.
+
+SHELL := /bin/bash
+NODE_STAMP := node_modules/.package-lock.json
+BUILD_STAMP := dist/.build-stamp
+SOURCES := $(shell find src -type f) tsconfig.json tsconfig.build.json
+
+.PHONY: all setup toolchain node-version demo test clean distclean
+all: setup
+
+setup: toolchain $(BUILD_STAMP)
+
+toolchain:
+	toolchain/install.sh
+
+node-version:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	  { echo "tinyforge needs Node.js >= 20 and npm (https://nodejs.org, or the NodeSource packages)" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
+	  { echo "tinyforge needs Node.js >= 20; found $$(node --version)" >&2; exit 1; }
+
+# npm ci installs exactly the lock file; if npm refuses it (a lock file written where some optional
+# platform packages could not be resolved), install from package.json without touching the lock.
+$(NODE_STAMP): package.json package-lock.json | node-version
+	npm ci || { echo "make: npm ci failed; trying npm install --no-save" >&2; npm install --no-save; }
+	touch $@
+
+$(BUILD_STAMP): $(NODE_STAMP) $(SOURCES)
+	npm run build
+	touch $@
+
+# For now: build the trivial firmware and run it on the emulated board (a later stage replaces it).
+demo: setup
+	node dist/cli/main.js doctor --smoke --out out/demo
+
+test: setup
+	npm run typecheck
+	npm run lint
+	npx vitest run
+
+clean:
+	rm -rf dist out .cache coverage
+
+distclean: clean
+	rm -rf node_modules

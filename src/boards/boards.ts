@@ -1,0 +1,120 @@
+// Target boards as data: one JSON file per board in this folder (src/boards/<name>.json), validated
+// here. Adding a board is adding a file; nothing else refers to a board by name.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { TinyforgeError } from '../util/errors.js';
+
+/** The folder with the board files: src/boards, also when running from dist/boards. */
+export const BOARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'boards');
+
+// Sizes and addresses: a number, or a string "0x08000000", "131072", "128K", "1M".
+const quantity = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|[0-9]+)[KM]?$/)])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const unit = v.endsWith('K') ? 1024 : v.endsWith('M') ? 1024 * 1024 : 1;
+    return Number(unit === 1 ? v : v.slice(0, -1)) * unit;
+  })
+  .refine((n) => Number.isSafeInteger(n) && n <= 0xffffffff, 'must fit in 32 bits');
+
+const region = z.strictObject({ origin: quantity, length: quantity.refine((n) => n > 0, 'must be > 0') });
+
+const boardSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
+    description: z.string(),
+    /** gcc -mcpu */
+    cpu: z.string().regex(/^cortex-m[0-9a-z.+]*$/, 'a Cortex-M core for gcc -mcpu, e.g. cortex-m4'),
+    /** gcc -mfpu, or null for none */
+    fpu: z.string().nullable(),
+    /** gcc -mfloat-abi */
+    floatAbi: z.enum(['soft', 'softfp', 'hard']),
+    flash: region,
+    ram: region,
+    /** Bytes reserved for the stack (painted at reset, measured, part of RAM use). */
+    stackSize: quantity.refine((n) => n > 0 && n % 8 === 0, 'must be a positive multiple of 8'),
+    /** Bytes reserved for newlib's heap (stdio buffers and FILE objects). */
+    heapSize: quantity.refine((n) => n > 0 && n % 8 === 0, 'must be a positive multiple of 8'),
+    /** How QEMU emulates the board; null if it cannot be run. */
+    qemu: z
+      .strictObject({ machine: z.string().min(1), extraArgs: z.array(z.string()).default([]) })
+      .nullable(),
+    /** A timer that counts executed instructions under `-icount shift=0`; null if there is none. */
+    instructionCounter: z.strictObject({ kind: z.literal('stm32-timer'), base: quantity }).nullable(),
+  })
+  .refine((b) => b.fpu !== null || b.floatAbi === 'soft', {
+    message: 'a board without an FPU needs floatAbi "soft"',
+    path: ['floatAbi'],
+  })
+  .refine((b) => b.stackSize + b.heapSize < b.ram.length, {
+    message: 'stackSize + heapSize must leave RAM for data',
+    path: ['stackSize'],
+  });
+
+export type Board = z.output<typeof boardSchema>;
+
+/** Reads and validates one board file; the board's name must match the file name. */
+export function loadBoardFile(path: string): Board {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new TinyforgeError(
+      `board file ${path} cannot be read: ${(err as Error).message}`,
+      'input',
+      'Fix the JSON; see src/boards/netduinoplus2.json for the fields.',
+    );
+  }
+  const parsed = boardSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new TinyforgeError(
+      `board file ${path} is invalid: ${problems.join('; ')}`,
+      'input',
+      'Fix the fields named; see src/boards/netduinoplus2.json for a complete board.',
+    );
+  }
+  const board = parsed.data;
+  const stem = basename(path, '.json');
+  if (board.name !== stem) {
+    throw new TinyforgeError(
+      `board file ${path} names board '${board.name}'`,
+      'input',
+      `Rename the file to ${board.name}.json or set "name": "${stem}".`,
+    );
+  }
+  return board;
+}
+
+/** All boards in `dir`, sorted by name. */
+export function listBoards(dir: string = BOARDS_DIR): Board[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => loadBoardFile(join(dir, f)));
+}
+
+/** The board called `name`; a TinyforgeError('usage') listing the known boards otherwise. */
+export function getBoard(name: string, dir: string = BOARDS_DIR): Board {
+  const file = join(dir, `${name}.json`);
+  if (/^[a-z0-9][a-z0-9_-]*$/.test(name) && existsSync(file)) return loadBoardFile(file);
+  const known = listBoards(dir).map((b) => b.name);
+  throw new TinyforgeError(
+    `unknown board '${name}'`,
+    'usage',
+    `Known boards: ${known.join(', ') || '(none)'}. A new board is one JSON file in ${dir}.`,
+  );
+}
+
+/** A board given by name or already loaded. */
+export function resolveBoard(board: Board | string): Board {
+  return typeof board === 'string' ? getBoard(board) : board;
+}
+
+/** 0x-prefixed, 8 hex digits: how addresses appear in linker scripts and messages. */
+export function hex32(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
