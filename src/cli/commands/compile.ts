@@ -1,11 +1,75 @@
-// PLACEHOLDER until its issue lands: replaced by the real command.
+// `tinyforge compile model.tfm --out dir/`: fixed-point C sources (model.c, model.h,
+// tf_fixedpoint.h) and the static memory plan, as a table or --json.
+import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { TinyforgeError } from '../../util/errors.js';
+import { generateC, writeSources, type CodegenReport } from '../../codegen/index.js';
+import { readTfm } from '../../format/index.js';
+import { printJson } from '../output.js';
+import { formatTable } from '../table.js';
 
-export const compileCommand: CommandModule = {
+interface CompileArgs {
+  model: string;
+  out: string;
+  json: boolean;
+}
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+export function formatCompileReport(r: CodegenReport): string {
+  const rows = r.layers.map((l) => [
+    l.name,
+    l.kind,
+    `[${l.outShape.join(', ')}]`,
+    l.coding ?? '-',
+    l.weightBytes ? n(l.weightBytes) : '-',
+    l.tableBytes ? n(l.tableBytes) : '-',
+    l.scratchBytes ? n(l.scratchBytes) : '-',
+    l.output,
+  ]);
+  const table = formatTable(
+    ['layer', 'kind', 'output', 'coding', 'weights B', 'tables B', 'scratch B', 'buffer'],
+    rows,
+  );
+  return [
+    table,
+    `RAM   arena ${n(r.arenaBytes)} B (.bss.tf_arena): live tensors ${n(r.peakTensorBytes)} B at most, scratch ${n(r.scratchBytes)} B at most`,
+    `flash weights ${n(r.weightBytes)} B (.rodata.tf_weights.*), tables ${n(r.tableBytes)} B (.rodata.tf_tables.*)`,
+  ].join('\n');
+}
+
+export const compileCommand: CommandModule<object, CompileArgs> = {
   command: 'compile <model>',
   describe: 'Generate fixed-point C from a .tfm file',
-  handler: () => {
-    throw new TinyforgeError("'compile' is not available in this build yet", 'usage');
+  builder: (y) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'compressed model (.tfm)' })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'directory for model.c, model.h, tf_fixedpoint.h (created if needed)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the memory plan as JSON',
+      }) as never,
+  handler: async (a) => {
+    const model = await readTfm(a.model);
+    const g = generateC(model, { sourceName: basename(a.model) });
+    const paths = await writeSources(a.out, g.files);
+    const files = g.files.map((f, i) => ({
+      name: f.name,
+      path: paths[i],
+      bytes: Buffer.byteLength(f.content),
+    }));
+    if (a.json) {
+      printJson({ model: a.model, out: a.out, files, ...g.report });
+    } else {
+      process.stdout.write(
+        `${a.model} -> ${a.out}: ${files.map((f) => `${f.name} (${n(f.bytes)} B)`).join(', ')}\n\n` +
+          formatCompileReport(g.report) +
+          '\n',
+      );
+    }
   },
 };

@@ -1,0 +1,105 @@
+// generateC: a compressed model to C sources (model.c, model.h, tf_fixedpoint.h) plus its memory plan.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CompressedModel } from '../compress/model.js';
+import type { MemoryPlan } from './planner.js';
+import { render } from './templates.js';
+import { buildView, FILE_NAMES, type ModelView, type ViewOptions } from './view.js';
+
+export type GenerateOptions = ViewOptions;
+
+export interface GeneratedFile {
+  name: string;
+  content: string;
+}
+
+/** What the generated code costs, per layer and in total (bytes). */
+export interface CodegenReport {
+  arenaBytes: number;
+  scratchBytes: number;
+  /** Largest sum of live tensors at any layer (arena without scratch). */
+  peakTensorBytes: number;
+  /** Sum of the .rodata.tf_weights.* sections. */
+  weightBytes: number;
+  /** Sum of the .rodata.tf_tables.* sections. */
+  tableBytes: number;
+  layers: {
+    name: string;
+    /** The <layer> of its section names (.text.tf_kernels.<layer> ...): the name made a C identifier. */
+    section: string;
+    kind: string;
+    coding: string | null;
+    outShape: [number, number];
+    /** Size of .rodata.tf_weights.<layer>: bitstream (padded to 4) + int32 biases. */
+    weightBytes: number;
+    /** Size of .rodata.tf_tables.<layer>: Huffman decode tables + per-channel shifts (each padded to 4). */
+    tableBytes: number;
+    /** The parts, unpadded: bitstream and decode tables are the compressor's codedBytes. */
+    bitstreamBytes: number;
+    biasBytes: number;
+    decodeTableBytes: number;
+    shiftBytes: number;
+    scratchBytes: number;
+    /** Where the layer's output lives: 'arena+<offset>', 'logits', 'input' (a view of it). */
+    output: string;
+  }[];
+}
+
+export interface GeneratedC {
+  files: GeneratedFile[];
+  plan: MemoryPlan;
+  report: CodegenReport;
+}
+
+function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
+  return {
+    arenaBytes: plan.arenaBytes,
+    scratchBytes: plan.scratchBytes,
+    peakTensorBytes: plan.peakTensorBytes,
+    weightBytes: view.weightBytes,
+    tableBytes: view.tableBytes,
+    layers: view.layers.map((l) => {
+      const t = plan.tensors[l.index + 1];
+      return {
+        name: l.name,
+        section: l.ident,
+        kind: l.partial,
+        coding: l.weights?.coding ?? null,
+        outShape: [l.outT, l.outC],
+        weightBytes: l.weightBytes,
+        tableBytes: l.tableBytes,
+        bitstreamBytes: l.weights?.bytes ?? 0,
+        biasBytes: l.requant?.biasBytes ?? 0,
+        decodeTableBytes: l.weights?.table?.bytes ?? 0,
+        shiftBytes: l.requant?.shiftArray ? l.outC : 0,
+        scratchBytes: l.scratchBytes,
+        output: t.location === 'arena' ? `arena+${t.offset}` : t.location,
+      };
+    }),
+  };
+}
+
+/**
+ * Generates the C sources of a model. Throws TinyforgeError('input') naming the layer when the
+ * model breaks an invariant the C relies on (shapes, shift range, accumulator bound, decodability).
+ */
+function packageVersion(): string {
+  // src/codegen/generate.ts or dist/codegen/generate.js: two levels up is the package root.
+  try {
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version ?? '0';
+  } catch {
+    return '0';
+  }
+}
+
+export function generateC(model: CompressedModel, opts: GenerateOptions = {}): GeneratedC {
+  const { view, plan } = buildView(model, { ...opts, version: opts.version ?? packageVersion() });
+  const files: GeneratedFile[] = [
+    { name: FILE_NAMES.source, content: render('model.c', view) },
+    { name: FILE_NAMES.header, content: render('model.h', view) },
+    { name: FILE_NAMES.fixedpoint, content: render('fixedpoint.h', view) },
+  ];
+  return { files, plan, report: reportOf(view, plan) };
+}

@@ -1,0 +1,18 @@
+// The C generator: compressed model -> fixed-point C sources and a static memory plan.
+export {
+  generateC,
+  type GenerateOptions,
+  type GeneratedC,
+  type GeneratedFile,
+  type CodegenReport,
+} from './generate.js';
+export {
+  planMemory,
+  alignUp,
+  ARENA_ALIGN,
+  type MemoryPlan,
+  type PlanStep,
+  type AliasKind,
+} from './planner.js';
+export { FILE_NAMES } from './view.js';
+export { writeSources } from './writeSources.js';
