@@ -114,8 +114,8 @@ describe('compressModel on a trained model', () => {
     expect(streamBits).toBeLessThan(1.03 * (h2 + (1 - sp) * 4) * report.totals.weights);
     expect(streamBits).toBeLessThan(4 * report.totals.weights);
     const dir = mkdtempSync(join(tmpdir(), 'tf-compress-'));
-    writeTfm(join(dir, 'm.tfm'), model);
-    const back = readTfm(join(dir, 'm.tfm'));
+    await writeTfm(join(dir, 'm.tfm'), model);
+    const back = await readTfm(join(dir, 'm.tfm'));
     expect(fixedAccuracy(back, data.eval).accuracy).toBe(report.fixedAccuracy);
   });
 
