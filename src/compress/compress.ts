@@ -141,9 +141,12 @@ export async function compressModel(
       // Activation formats for fake quantization come from the float model before fine-tuning.
       const ranges = activationRanges(model, calibration);
       const activationFrac: Record<string, number> = {};
-      inferShapes(model.graph).forEach(
-        (n, i) => (activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8)),
-      );
+      // Only Conv1D/Dense requantize on the target (pools keep their input's format, Softmax is
+      // argmax): fake-quantizing other outputs would train against arithmetic the chip never does.
+      inferShapes(model.graph).forEach((n, i) => {
+        if (n.layer.kind === 'conv1d' || n.layer.kind === 'dense')
+          activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8);
+      });
       const fq: FakeQuantSettings = { bits: opts.bits, perChannel: opts.perChannel, activationFrac };
       const common = {
         batchSize: opts.batchSize,
