@@ -1,11 +1,162 @@
-// PLACEHOLDER until its issue lands: replaced by the real command.
+// `tinyforge compress`: trained model directory -> .tfm compressed model graph + per-layer report.
 import type { CommandModule } from 'yargs';
-import { TinyforgeError } from '../../util/errors.js';
+import { loadModelDir } from '../../train/modelDir.js';
+import { initBackend } from '../../train/backend.js';
+import { compressModel, type CompressReport } from '../../compress/compress.js';
+import { loadCompressData } from '../../compress/data.js';
+import { writeTfm } from '../../format/index.js';
+import { CODINGS } from '../../compress/model.js';
+import { printJson } from '../output.js';
+import { formatTable, pct } from '../table.js';
 
-export const compressCommand: CommandModule = {
+interface Args {
+  model: string;
+  data: string;
+  out: string;
+  prune: number;
+  structured: boolean;
+  'prune-scope': 'layer' | 'global';
+  bits: number;
+  'per-channel': boolean;
+  coding: string;
+  'finetune-epochs': number;
+  'eval-split': 'test' | 'val';
+  seed: number;
+  lr: number;
+  'batch-size': number;
+  json: boolean;
+}
+
+export const compressCommand: CommandModule<object, Args> = {
   command: 'compress <model>',
   describe: 'Prune, quantize and code a trained model into a .tfm file',
-  handler: () => {
-    throw new TinyforgeError("'compress' is not available in this build yet", 'usage');
+  builder: (y) =>
+    y
+      .positional('model', {
+        type: 'string',
+        demandOption: true,
+        describe: 'model directory (tinyforge train or tfjs Layers)',
+      })
+      .option('data', {
+        type: 'string',
+        default: 'synthetic',
+        describe: 'UCI HAR directory or synthetic[:opts] (fine-tuning, calibration, accuracy)',
+      })
+      .option('out', { type: 'string', demandOption: true, describe: 'output .tfm file' })
+      .option('prune', {
+        type: 'number',
+        default: 0,
+        describe: 'target sparsity (or filter fraction with --structured), 0..0.99',
+      })
+      .option('structured', {
+        type: 'boolean',
+        default: false,
+        describe: 'remove whole Conv1D filters instead of single weights',
+      })
+      .option('prune-scope', {
+        choices: ['layer', 'global'] as const,
+        default: 'layer' as const,
+        describe: 'unstructured pruning threshold per layer or global',
+      })
+      .option('bits', { type: 'number', default: 8, describe: 'weight bits, 2..8' })
+      .option('per-channel', {
+        type: 'boolean',
+        default: true,
+        describe: 'weight scale per output channel (--no-per-channel: per layer)',
+      })
+      .option('coding', {
+        choices: [...CODINGS, 'auto'],
+        default: 'auto',
+        describe: 'weight coding per layer',
+      })
+      .option('finetune-epochs', {
+        type: 'number',
+        default: 0,
+        describe: 'fine-tuning epochs (pruning schedule + fake quantization)',
+      })
+      .option('eval-split', {
+        choices: ['test', 'val'] as const,
+        default: 'test' as const,
+        describe: 'split the accuracy is reported on',
+      })
+      .option('seed', { type: 'number', default: 1 })
+      .option('lr', { type: 'number', default: 5e-4, describe: 'fine-tuning learning rate' })
+      .option('batch-size', { type: 'number', default: 64 })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as never,
+  handler: async (a) => {
+    const log = a.json ? () => {} : (s: string) => process.stderr.write(s + '\n');
+    const loaded = loadModelDir(a.model);
+    if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
+    const data = loadCompressData(a.data, loaded.normalization, a['eval-split']);
+    const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
+      prune: a.prune,
+      structured: a.structured,
+      pruneScope: a['prune-scope'],
+      bits: a.bits,
+      perChannel: a['per-channel'],
+      coding: a.coding as never,
+      finetuneEpochs: a['finetune-epochs'],
+      seed: a.seed,
+      lr: a.lr,
+      batchSize: a['batch-size'],
+      progress: a.json ? 'none' : 'auto',
+      log,
+    });
+    model.meta.source = { model: a.model, data: a.data };
+    await writeTfm(a.out, model);
+    if (a.json) printJson({ out: a.out, ...report });
+    else process.stdout.write(formatCompressReport(report) + `\nwrote ${a.out}\n`);
   },
 };
+
+export function formatCompressReport(r: CompressReport): string {
+  const rows = r.layers.map((l) => [
+    l.layer,
+    l.coding,
+    String(l.bits),
+    String(l.weights),
+    pct(l.sparsity),
+    l.entropy.toFixed(2),
+    String(l.codedBits),
+    l.entropyBoundBits !== undefined ? Math.ceil(l.entropyBoundBits).toString() : '-',
+    String(l.tableBytes),
+    l.bitsPerWeight.toFixed(2),
+    String(l.codedBytes),
+  ]);
+  const t = r.totals;
+  rows.push([
+    'total',
+    '',
+    '',
+    String(t.weights),
+    pct(t.sparsity),
+    '',
+    '',
+    '',
+    String(t.tableBytes),
+    ((8 * t.codedBytes) / t.weights).toFixed(2),
+    String(t.codedBytes),
+  ]);
+  const table = formatTable(
+    [
+      'layer',
+      'coding',
+      'bits',
+      'weights',
+      'sparsity',
+      'H bits/w',
+      'coded bits',
+      'entropy bound',
+      'table B',
+      'bits/w',
+      'bytes',
+    ],
+    rows,
+  );
+  return [
+    table,
+    `coded weights: ${t.codedBytes} B = ${pct(t.codedBytes / t.packed8Bytes)} of 8-bit packed (${t.packed8Bytes} B)`,
+    `accuracy on ${r.evalName} (${r.evalWindows} windows): float ${pct(r.floatAccuracy)}, ` +
+      `after pruning/fine-tuning (float) ${pct(r.finetunedFloatAccuracy)}, fixed-point ${pct(r.fixedAccuracy)}`,
+  ].join('\n');
+}

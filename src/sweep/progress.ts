@@ -1,0 +1,86 @@
+// Sweep progress on stderr: a cli-progress bar when stderr is a terminal, one plain line per finished
+// job otherwise (logs, CI). Both show jobs done/total, the mean time per job and the time to finish.
+import cliProgress from 'cli-progress';
+
+export type SweepProgressMode = 'auto' | 'bar' | 'log' | 'none';
+
+export interface PhaseProgress {
+  /** One job finished (`note` is e.g. 'ok' or 'FAILED: ...'). */
+  done(label: string, seconds: number, note: string): void;
+  stop(): void;
+}
+
+/** "1h 02m", "3m 05s", "42s". */
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m ${String(sec).padStart(2, '0')}s`;
+  return `${sec}s`;
+}
+
+/**
+ * Progress of one phase (training models, or points). `total` counts every job of the phase,
+ * `already` those answered from the cache. The estimate is the mean time of a computed job times
+ * the jobs left, shared among the slots.
+ */
+export function phaseProgress(
+  mode: SweepProgressMode,
+  name: string,
+  total: number,
+  already: number,
+  /** Jobs running side by side. */
+  slots = 1,
+  write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): PhaseProgress {
+  const m = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'log') : mode;
+  let computed = 0;
+  let jobSeconds = 0;
+  const stats = () => {
+    const left = total - already - computed;
+    const mean = jobSeconds / computed;
+    return {
+      perJob: computed ? `${mean.toFixed(1)} s` : '-',
+      // not 'eta': cli-progress fills that token itself, from its own (serial) estimate
+      left: computed ? formatDuration((mean * left) / Math.max(1, Math.min(slots, left))) : '?',
+    };
+  };
+  if (m === 'none') return { done: () => {}, stop: () => {} };
+  if (m === 'log') {
+    let n = already;
+    return {
+      done(label, seconds, note) {
+        computed++;
+        jobSeconds += seconds;
+        n++;
+        const s = stats();
+        write(
+          `sweep: ${name} ${n}/${total} ${label}: ${note} in ${seconds.toFixed(1)} s ` +
+            `(mean ${s.perJob}/${name.replace(/s$/, '')}, ${n < total ? `about ${s.left} left` : 'done'})`,
+        );
+      },
+      stop: () => {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${name.padEnd(6)} [{bar}] {value}/{total} | {perJob} each | ETA {left} | {last}`,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, already, { perJob: '-', left: '?', last: already ? `${already} cached` : '' });
+  return {
+    done(label, seconds, note) {
+      computed++;
+      jobSeconds += seconds;
+      bar.increment(1, { ...stats(), last: `${label}: ${note}` });
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,217 @@
+// The stages of a sweep point, each a plain function: train (or reuse) the float model of a width,
+// the float baseline, compress with fine-tuning, host-reference accuracy. The on-target stage is
+// the slot in target.ts. A runner (runner.ts) composes them.
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { compressModel, fixedAccuracy, floatAccuracy } from '../compress/compress.js';
+import { loadCompressData } from '../compress/data.js';
+import type { CompressData } from '../compress/compress.js';
+import type { CompressedModel } from '../compress/model.js';
+import type { Normalization } from '../data/normalize.js';
+import type { WindowSet } from '../data/dataset.js';
+import { writeTfm } from '../format/index.js';
+import { deployableGraph } from '../graph/fold.js';
+import { inferShapes } from '../graph/ir.js';
+import { quantizeWindow } from '../reference/input.js';
+import { initBackend } from '../train/backend.js';
+import { loadModelDir, writeFileAtomic } from '../train/modelDir.js';
+import { trainModel } from '../train/trainer.js';
+import { CODE_VERSION } from './hash.js';
+import type { HostFigures, ModelInfo, ModelTask, PointTask, StageName } from './result.js';
+
+/** How a stage talks back: log lines, kept in the point's log.txt. */
+export interface StageLog {
+  log(line: string): void;
+}
+
+/** What a runner gets: it also reports which stage starts (the sweep counts them). */
+export interface StageContext extends StageLog {
+  stage(name: StageName): void;
+}
+
+/** Written last into a model folder: its presence means the folder is complete. */
+export const MODEL_MARKER = 'sweep-model.json';
+/** The compressed model's file name inside a point's folder. */
+export const TFM_NAME = 'model.tfm';
+
+export function modelIsCached(dir: string): boolean {
+  return existsSync(join(dir, MODEL_MARKER));
+}
+
+export function readModelInfo(task: ModelTask): ModelInfo {
+  const m = JSON.parse(readFileSync(join(task.dir, MODEL_MARKER), 'utf8')) as ModelInfo;
+  return { ...m, dir: task.dir };
+}
+
+/**
+ * Trains the float model of one width into task.dir. The model is written to a
+ * temporary folder renamed into place, so an interrupted training never leaves a folder that looks
+ * complete.
+ */
+export async function trainStage(task: ModelTask, ctx: StageLog): Promise<ModelInfo> {
+  await initBackend({ quiet: true });
+  const tmp = join(dirname(task.dir), `.tmp-${basename(task.dir)}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    const { summary } = await trainModel({
+      data: task.data,
+      out: tmp,
+      arch: task.arch,
+      epochs: task.training.epochs,
+      batchSize: task.training.batchSize,
+      lr: task.training.lr,
+      patience: task.training.patience,
+      seed: task.seed,
+      progress: 'none',
+      quietBackend: true,
+    });
+    ctx.log(
+      `trained width ${task.widthLabel}: ${summary.params} parameters, ${summary.epochsRun} epochs, ` +
+        `test accuracy ${(100 * summary.testAccuracy).toFixed(2)}% in ${summary.seconds.toFixed(1)} s (${summary.backend})`,
+    );
+    const info: ModelInfo = {
+      hash: task.hash,
+      dir: task.dir,
+      testAccuracy: summary.testAccuracy,
+      params: summary.params,
+      seconds: summary.seconds,
+    };
+    writeFileAtomic(
+      join(tmp, MODEL_MARKER),
+      JSON.stringify(
+        {
+          ...info,
+          width: task.widthLabel,
+          arch: task.arch,
+          training: task.training,
+          seed: task.seed,
+          code: CODE_VERSION,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    if (modelIsCached(task.dir)) rmSync(tmp, { recursive: true, force: true });
+    else renameSync(tmp, task.dir);
+    return info;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Evaluation data normalized with the model's own statistics (the test split). */
+export function evalData(task: Pick<PointTask, 'data'>, normalization: Normalization): CompressData {
+  return loadCompressData(task.data, normalization, 'test');
+}
+
+/** The unquantized model of a width: float accuracy, 4 bytes per parameter. */
+export async function floatStage(task: PointTask, ctx: StageLog): Promise<HostFigures> {
+  const loaded = loadModelDir(task.modelDir);
+  const data = evalData(task, loaded.normalization);
+  const model = deployableGraph(loaded.model);
+  const accuracy = floatAccuracy(model, data.eval);
+  let weights = 0;
+  let biases = 0;
+  for (const n of inferShapes(model.graph)) {
+    const p = model.params[n.layer.name];
+    if (n.layer.kind !== 'conv1d' && n.layer.kind !== 'dense') continue;
+    weights += p?.kernel?.length ?? 0;
+    biases += p?.bias?.length ?? 0;
+  }
+  ctx.log(`float model: accuracy ${(100 * accuracy).toFixed(2)}% on ${data.eval.n} ${data.evalName} windows`);
+  return {
+    accuracy,
+    evalWindows: data.eval.n,
+    floatAccuracy: accuracy,
+    codedWeightBytes: 4 * weights,
+    tableBytes: 0,
+    biasBytes: 4 * biases,
+    paramBytes: 4 * (weights + biases),
+    weights,
+    sparsity: 0,
+  };
+}
+
+export interface CompressOutput {
+  host: HostFigures;
+  /** Absolute path of the written .tfm. */
+  tfmPath: string;
+  model: CompressedModel;
+}
+
+/** Prune, fine-tune, quantize and code one point; writes <point dir>/model.tfm. */
+export async function compressStage(task: PointTask, ctx: StageLog): Promise<CompressOutput> {
+  const p = task.point;
+  if (p.bits === 'float') throw new Error('compressStage: a float point is not compressed');
+  if (p.finetuneEpochs > 0) await initBackend({ quiet: true });
+  const loaded = loadModelDir(task.modelDir);
+  const data = evalData(task, loaded.normalization);
+  const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
+    prune: p.prune,
+    structured: p.structured,
+    pruneScope: task.compression.pruneScope,
+    bits: p.bits,
+    perChannel: p.perChannel,
+    coding: p.coding,
+    finetuneEpochs: p.finetuneEpochs,
+    seed: task.seed,
+    lr: task.compression.lr,
+    batchSize: task.compression.batchSize,
+    calibrationWindows: task.compression.calibrationWindows,
+    progress: 'none',
+    log: ctx.log,
+  });
+  model.meta.source = { sweepPoint: task.label, hash: task.hash, model: task.modelHash, data: task.data };
+  const tfmPath = join(task.dir, TFM_NAME);
+  await writeTfm(tfmPath, model);
+  let biases = 0;
+  const filters: number[] = [];
+  for (const l of model.layers) {
+    if (l.kind === 'conv1d' || l.kind === 'dense') biases += l.bias.length;
+    if (l.kind === 'conv1d') filters.push(l.filters);
+  }
+  const t = report.totals;
+  const codedWeightBytes = t.codedBytes - t.tableBytes;
+  return {
+    tfmPath,
+    model,
+    host: {
+      accuracy: report.fixedAccuracy,
+      evalWindows: report.evalWindows,
+      floatAccuracy: report.floatAccuracy,
+      finetunedFloatAccuracy: report.finetunedFloatAccuracy,
+      codedWeightBytes,
+      tableBytes: t.tableBytes,
+      biasBytes: 4 * biases,
+      paramBytes: codedWeightBytes + t.tableBytes + 4 * biases,
+      packed8Bytes: t.packed8Bytes,
+      weights: t.weights,
+      sparsity: t.sparsity,
+      codings: report.layers.map((l) => l.coding),
+      filters,
+    },
+  };
+}
+
+export interface HostReference {
+  accuracy: number;
+  predictions: Int32Array;
+  /** int8 inputs of every window, as the reference (and the firmware) takes them. */
+  inputs: Int8Array;
+}
+
+/** The host reference interpreter over a normalized set: the figures the target must agree with. */
+export function hostReferenceStage(model: CompressedModel, set: WindowSet): HostReference {
+  const size = set.steps * set.channels;
+  // The set is normalized already: quantize with identity normalization, as fixedAccuracy does.
+  const identity = {
+    ...model,
+    normalization: { mean: model.normalization.mean.map(() => 0), std: model.normalization.std.map(() => 1) },
+  };
+  const inputs = new Int8Array(set.n * size);
+  for (let i = 0; i < set.n; i++)
+    inputs.set(quantizeWindow(identity, set.x.subarray(i * size, (i + 1) * size)), i * size);
+  const { accuracy, predictions } = fixedAccuracy(model, set);
+  return { accuracy, predictions, inputs };
+}

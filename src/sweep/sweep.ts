@@ -1,0 +1,443 @@
+// `tinyforge sweep` as a function: expand the configuration into points, answer what the cache
+// knows, train each missing width's float model once, fan the remaining points out over worker
+// processes, then write the results, the Pareto front and the plots.
+//
+// Layout of the output folder:
+//   sweep.json                  the configuration as run (data spec resolved)
+//   models/<model hash>/        float model of one width (tinyforge model directory)
+//   points/<point hash>/        result.json, log.txt, model.tfm, target/ (build products)
+//   results.{json,csv,md}, error-vs-memory.{svg,png}, accuracy-vs-instructions.{svg,png}
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadDataset } from '../data/load.js';
+import { archToGraph, parseArch } from '../graph/arch.js';
+import { writeFileAtomic } from '../train/modelDir.js';
+import {
+  expandPoints,
+  isSyntheticSpec,
+  pointLabel,
+  widthLabel,
+  type SweepConfig,
+  type SweepPoint,
+} from './config.js';
+import { CODE_VERSION, canonicalJson, dataIdentity, modelKey, pointKey } from './hash.js';
+import { loadRunner } from './loadRunner.js';
+import { writePlots } from './plot.js';
+import {
+  defaultWorkerSpec,
+  inProcessExecutor,
+  JobError,
+  processPool,
+  type Executor,
+  type WorkerSpec,
+} from './pool.js';
+import { phaseProgress, type SweepProgressMode } from './progress.js';
+import {
+  POINT_RESULT_SCHEMA,
+  type ModelTask,
+  type PointError,
+  type PointResult,
+  type PointTask,
+  type StageName,
+} from './result.js';
+import { buildRows, chooseMetric, writeResults, type MemoryMetric, type SweepRow } from './results.js';
+import { describeError, type PointRunner } from './runner.js';
+import { MODEL_MARKER } from './stages.js';
+import { archForWidth, baseArch, convFilters } from './width.js';
+
+export interface SweepOptions {
+  config: SweepConfig;
+  /** Data directory or synthetic[:...] spec (the CLI's --data, else the configuration's). */
+  data: string;
+  /** Architecture file whose Conv1D filters the widths scale (default: har-default). */
+  archPath?: string;
+  out: string;
+  /** Jobs side by side (default: available cores). 1 runs everything in this process. */
+  jobs?: number;
+  /** Run failed points again instead of keeping their recorded failure. */
+  retryFailed?: boolean;
+  progress?: SweepProgressMode;
+  /** General lines for people (default: stderr). */
+  log?: (line: string) => void;
+  /** Worker processes (default: the compiled worker.js; none when running from sources). */
+  worker?: WorkerSpec;
+  /** A module exporting createRunner(): replaces the default stages, in this process and in workers. */
+  runnerModule?: string;
+  signal?: AbortSignal;
+  /** Called as each point computed in this run is saved. */
+  onPoint?: (result: PointResult) => void;
+}
+
+export interface SweepSummary {
+  out: string;
+  name?: string;
+  data: string;
+  code: string;
+  points: number;
+  ok: number;
+  failed: number;
+  /** Points answered from the cache, without running any stage. */
+  cached: number;
+  computed: { models: number; points: number; stages: Partial<Record<StageName, number>> };
+  jobs: number;
+  executor: 'processes' | 'in-process' | 'none';
+  metric: MemoryMetric;
+  files: string[];
+  rows: SweepRow[];
+  seconds: number;
+}
+
+/** Thrown when the sweep was interrupted: finished points are kept, nothing is half-written. */
+export class SweepInterrupted extends Error {
+  constructor(readonly finished: number) {
+    super('sweep interrupted');
+  }
+}
+
+interface PlannedPoint {
+  point: SweepPoint;
+  task: PointTask;
+  model: ModelTask;
+}
+
+const RESULT_FILE = 'result.json';
+const LOG_FILE = 'log.txt';
+
+/** A stored result of this exact point, or undefined (missing, unreadable, other schema or hash). */
+export function readPointResult(dir: string, hash: string): PointResult | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(dir, RESULT_FILE), 'utf8')) as PointResult;
+    return r.schema === POINT_RESULT_SCHEMA && r.hash === hash ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files and folders left by an interrupted run (never those of a live process). */
+function removeStaleTemps(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir)) {
+    // .tmp-<hash>-<pid> (model folders), .<name>.<pid>[.<hex>].tmp (atomic file writes)
+    const m = /^\.tmp-.+-(\d+)$/.exec(e) ?? /^\..+\.(\d+)(?:\.[0-9a-f]{8})?\.tmp$/.exec(e);
+    if (m && !pidAlive(Number(m[1]))) rmSync(join(dir, e), { recursive: true, force: true });
+  }
+}
+
+/** Points, tasks and hashes of a sweep: everything decided before anything runs. */
+export function planSweep(
+  config: SweepConfig,
+  data: { spec: string; id: string; inputShape: [number, number]; classNames: string[] },
+  out: string,
+  archPath?: string,
+): PlannedPoint[] {
+  const base = baseArch(archPath);
+  const models = new Map<string, ModelTask>();
+  const modelFor = (p: SweepPoint): ModelTask => {
+    const key = canonicalJson(p.width);
+    let m = models.get(key);
+    if (!m) {
+      const arch = parseArch(archForWidth(base, p.width), `width ${widthLabel(p.width)}`);
+      // Shape errors of a width show up now, before hours of training.
+      archToGraph(
+        arch,
+        { inputShape: data.inputShape, classNames: data.classNames },
+        `width ${widthLabel(p.width)}`,
+      );
+      // Names are labels: the same layers under another name are the same model.
+      const layers = { ...arch, name: undefined, description: undefined };
+      const hash = modelKey({
+        code: CODE_VERSION,
+        data: data.id,
+        arch: layers,
+        training: config.training,
+        seed: config.seed,
+      });
+      m = {
+        hash,
+        widthLabel: widthLabel(p.width),
+        dir: join(out, 'models', hash),
+        data: data.spec,
+        arch,
+        training: config.training,
+        seed: config.seed,
+      };
+      models.set(key, m);
+    }
+    return m;
+  };
+  const seen = new Set<string>();
+  const planned: PlannedPoint[] = [];
+  for (const point of expandPoints(config)) {
+    const model = modelFor(point);
+    const compression = point.bits === 'float' ? undefined : config.compression;
+    const hash = pointKey({
+      code: CODE_VERSION,
+      data: data.id,
+      model: model.hash,
+      point,
+      compression,
+      seed: config.seed,
+    });
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    planned.push({
+      point,
+      model,
+      task: {
+        hash,
+        label: pointLabel(point),
+        point,
+        modelHash: model.hash,
+        modelDir: model.dir,
+        widthFilters: convFilters(base, point.width),
+        dir: join(out, 'points', hash),
+        data: data.spec,
+        compression: config.compression,
+        seed: config.seed,
+      },
+    });
+  }
+  return planned;
+}
+
+/** True when an earlier run of this point left its compressed model: only later stages must run. */
+function hasCompressedModel(task: PointTask): boolean {
+  const prev = task.previous;
+  return !!(prev?.host && prev.tfm && existsSync(join(task.dir, prev.tfm)));
+}
+
+function failedResult(task: PointTask, error: PointError): PointResult {
+  return {
+    schema: POINT_RESULT_SCHEMA,
+    hash: task.hash,
+    label: task.label,
+    point: task.point,
+    modelHash: task.modelHash,
+    widthFilters: task.widthFilters,
+    status: 'failed',
+    error,
+    seconds: {},
+    code: CODE_VERSION,
+    date: new Date().toISOString(),
+  };
+}
+
+/** A log line with the seconds since its job started, to see where a point's time goes. */
+function stamp(t0: number, line: string): string {
+  return `[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`;
+}
+
+function savePoint(task: PointTask, result: PointResult, log: string[]): void {
+  mkdirSync(task.dir, { recursive: true });
+  writeFileAtomic(join(task.dir, LOG_FILE), log.join('\n') + (log.length ? '\n' : ''));
+  // result.json last: its presence is what marks the point done.
+  writeFileAtomic(join(task.dir, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`sweep: ${l}\n`));
+  const out = resolve(opts.out);
+  const { config } = opts;
+  for (const d of [out, join(out, 'models'), join(out, 'points')]) mkdirSync(d, { recursive: true });
+  removeStaleTemps(join(out, 'models'));
+
+  // Workers may start elsewhere: a data directory is passed on as an absolute path.
+  const dataSpec = isSyntheticSpec(opts.data) ? opts.data.trim() : resolve(opts.data);
+  const ds = loadDataset(dataSpec);
+  const dataInfo = {
+    spec: dataSpec,
+    id: dataIdentity(ds),
+    inputShape: [ds.train.steps, ds.train.channels] as [number, number],
+    classNames: ds.classNames,
+  };
+  const plan = planSweep(config, dataInfo, out, opts.archPath);
+  writeFileAtomic(
+    join(out, 'sweep.json'),
+    JSON.stringify(
+      { ...config, data: dataSpec, ...(opts.archPath ? { arch: opts.archPath } : {}) },
+      null,
+      2,
+    ) + '\n',
+  );
+
+  const runner: PointRunner = await loadRunner(opts.runnerModule);
+  const results = new Map<string, PointResult>();
+  const todo: PlannedPoint[] = [];
+  for (const p of plan) {
+    const prev = readPointResult(p.task.dir, p.task.hash);
+    const stale =
+      !prev ||
+      (prev.status === 'failed' && opts.retryFailed) ||
+      (prev.status === 'ok' &&
+        runner.targetId !== undefined &&
+        p.point.bits !== 'float' &&
+        prev.target?.stageId !== runner.targetId);
+    if (stale) todo.push({ ...p, task: { ...p.task, previous: prev } });
+    else results.set(p.task.hash, prev);
+  }
+  const cached = plan.length - todo.length;
+
+  // Float models needed by the points that compress or evaluate from scratch.
+  const needModel = todo.filter((p) => !hasCompressedModel(p.task));
+  const modelTasks = [...new Map(needModel.map((p) => [p.model.hash, p.model])).values()];
+  const toTrain = modelTasks.filter((m) => !existsSync(join(m.dir, MODEL_MARKER)));
+
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
+  const workerSpec = opts.worker ?? defaultWorkerSpec();
+  const work = Math.max(toTrain.length, todo.length);
+  let executor: Executor | undefined;
+  let executorKind: SweepSummary['executor'] = 'none';
+  if (work > 0) {
+    if (jobs > 1 && workerSpec) {
+      executor = processPool(Math.min(jobs, work), workerSpec, opts.runnerModule);
+      executorKind = 'processes';
+    } else {
+      if (jobs > 1)
+        log('no compiled worker (running from sources): running points one at a time in this process');
+      executor = inProcessExecutor(runner);
+      executorKind = 'in-process';
+    }
+  }
+  log(
+    `${plan.length} points: ${cached} cached, ${todo.length} to run` +
+      (toTrain.length ? `; ${toTrain.length} float model${toTrain.length > 1 ? 's' : ''} to train` : '') +
+      (executor ? `; ${executor.slots} job${executor.slots > 1 ? 's' : ''} at a time` : '') +
+      (runner.targetId
+        ? `; target stage ${runner.targetId}`
+        : '; no target stage: host-reference figures only'),
+  );
+
+  const stages: Partial<Record<StageName, number>> = {};
+  const countStage = (s: StageName) => (stages[s] = (stages[s] ?? 0) + 1);
+  const onAbort = () => executor?.kill();
+  opts.signal?.addEventListener('abort', onAbort);
+  let finished = 0;
+  try {
+    // Phase 1: each missing float model once, in parallel; points wait for all of them.
+    const modelErrors = new Map<string, PointError>();
+    if (toTrain.length > 0 && executor) {
+      const bar = phaseProgress(
+        opts.progress ?? 'auto',
+        'models',
+        modelTasks.length,
+        modelTasks.length - toTrain.length,
+      );
+      await Promise.all(
+        toTrain.map(async (m) => {
+          const lines: string[] = [];
+          let s0 = performance.now();
+          try {
+            await executor!.run(
+              { kind: 'train', task: m },
+              { log: (l) => lines.push(l), stage: countStage, started: () => (s0 = performance.now()) },
+            );
+            bar.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, 'trained');
+          } catch (e) {
+            if (opts.signal?.aborted) return;
+            const err = e instanceof JobError ? e.detail : describeError(e, 'train');
+            modelErrors.set(m.hash, { ...err, stage: 'train' });
+            bar.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, `FAILED: ${err.message}`);
+            for (const l of lines.slice(-20)) log(`  ${l}`);
+          }
+        }),
+      );
+      bar.stop();
+    }
+    if (opts.signal?.aborted) throw new SweepInterrupted(0);
+
+    // Phase 2: the points.
+    if (todo.length > 0 && executor) {
+      const bar = phaseProgress(opts.progress ?? 'auto', 'points', plan.length, cached, executor.slots);
+      await Promise.all(
+        todo.map(async (p) => {
+          const lines: string[] = [];
+          let s0 = performance.now();
+          let result: PointResult;
+          const modelError = modelErrors.get(p.model.hash);
+          if (modelError && !hasCompressedModel(p.task)) {
+            result = failedResult(p.task, modelError);
+            lines.push(`float model of width ${p.model.widthLabel} failed to train: ${modelError.message}`);
+          } else {
+            removeStaleTemps(p.task.dir);
+            try {
+              result = (await executor!.run(
+                { kind: 'point', task: p.task },
+                {
+                  log: (l) => lines.push(stamp(s0, l)),
+                  stage: (s) => {
+                    countStage(s);
+                    lines.push(stamp(s0, `stage ${s}`));
+                  },
+                  started: () => (s0 = performance.now()),
+                },
+              )) as PointResult;
+            } catch (e) {
+              if (opts.signal?.aborted) return;
+              result = failedResult(p.task, e instanceof JobError ? e.detail : describeError(e, 'worker'));
+            }
+          }
+          if (opts.signal?.aborted) return;
+          savePoint(p.task, result, lines);
+          results.set(p.task.hash, result);
+          finished++;
+          opts.onPoint?.(result);
+          const note =
+            result.status === 'ok'
+              ? `ok, accuracy ${(100 * (result.target?.accuracy ?? result.host!.accuracy)).toFixed(2)}%`
+              : `FAILED in ${result.error?.stage}: ${result.error?.message}`;
+          bar.done(p.task.label, (performance.now() - s0) / 1000, note);
+        }),
+      );
+      bar.stop();
+    }
+    if (opts.signal?.aborted) throw new SweepInterrupted(finished);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    executor?.close();
+  }
+
+  const ordered = plan.map((p) => results.get(p.task.hash)!);
+  const metric = chooseMetric(ordered);
+  const rows = buildRows(ordered, metric);
+  const plots = await writePlots(out, rows, {
+    metric,
+    name: config.name,
+    reference: ds.kind === 'uci-har',
+  });
+  const files = writeResults(out, rows, {
+    name: config.name,
+    data: dataSpec,
+    code: CODE_VERSION,
+    metric,
+    plots: plots.filter((f) => f.endsWith('.png')),
+  });
+  const ok = rows.filter((r) => r.status === 'ok').length;
+  return {
+    out,
+    name: config.name,
+    data: dataSpec,
+    code: CODE_VERSION,
+    points: rows.length,
+    ok,
+    failed: rows.length - ok,
+    cached,
+    computed: { models: stages.train ?? 0, points: finished, stages },
+    jobs: executor?.slots ?? 0,
+    executor: executorKind,
+    metric,
+    files: [...files, ...plots.map((f) => join(out, f))],
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

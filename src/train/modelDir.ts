@@ -1,0 +1,263 @@
+// A trained model on disk: model.json + weights.bin in the tfjs Layers format (loadable by
+// tf.loadLayersModel and Keras tooling), plus tinyforge's own files:
+//   graph.json          the IR (layer names, class names), format tinyforge-graph/1
+//   normalization.json  per-channel mean/std the input must be scaled with, and their source
+//   training.json       history, accuracy, time, backend, seed (optional)
+// @tensorflow/tfjs has no file:// handler in Node, so saving goes through tf.io.withSaveHandler.
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Normalization } from '../data/normalize.js';
+import { identityNormalization } from '../data/normalize.js';
+import { importTfjsLayersModel } from '../graph/importTfjs.js';
+import type { FloatModel, Layer, ModelGraph } from '../graph/ir.js';
+import { inferShapes } from '../graph/ir.js';
+import { TinyforgeError } from '../util/errors.js';
+
+export const GRAPH_FORMAT = 'tinyforge-graph/1';
+
+/** Writes a file atomically (temp file + rename). */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw e;
+  }
+}
+
+function kerasLayer(l: Layer): tf.layers.Layer {
+  switch (l.kind) {
+    case 'conv1d':
+      return tf.layers.conv1d({
+        name: l.name,
+        filters: l.filters,
+        kernelSize: l.kernelSize,
+        strides: l.stride,
+        padding: l.padding,
+        activation: l.activation,
+        useBias: l.useBias,
+      });
+    case 'dense':
+      return tf.layers.dense({ name: l.name, units: l.units, activation: l.activation, useBias: l.useBias });
+    case 'maxpool1d':
+      return tf.layers.maxPooling1d({
+        name: l.name,
+        poolSize: l.poolSize,
+        strides: l.stride,
+        padding: l.padding,
+      });
+    case 'avgpool1d':
+      return tf.layers.averagePooling1d({
+        name: l.name,
+        poolSize: l.poolSize,
+        strides: l.stride,
+        padding: l.padding,
+      });
+    case 'gap1d':
+      return tf.layers.globalAveragePooling1d({ name: l.name });
+    case 'flatten':
+      return tf.layers.flatten({ name: l.name });
+    case 'relu':
+      return tf.layers.reLU({ name: l.name });
+    case 'softmax':
+      return tf.layers.activation({ name: l.name, activation: 'softmax' });
+    case 'batchnorm':
+      return tf.layers.batchNormalization({ name: l.name, epsilon: l.epsilon, axis: -1 });
+    case 'dropout':
+      return tf.layers.dropout({ name: l.name, rate: l.rate });
+  }
+}
+
+/** A tf.LayersModel with the model's weights (the caller disposes it). */
+export function toLayersModel(model: FloatModel): tf.Sequential {
+  const infos = inferShapes(model.graph);
+  const seq = tf.sequential({ name: 'tinyforge' });
+  seq.add(tf.layers.inputLayer({ inputShape: [...model.graph.inputShape], name: 'input' }));
+  model.graph.layers.forEach((l) => seq.add(kerasLayer(l)));
+  for (const info of infos) {
+    const l = info.layer;
+    const p = model.params[l.name];
+    const cIn = info.inShape[1];
+    let ws: tf.Tensor[] | undefined;
+    if (l.kind === 'conv1d')
+      ws = [
+        tf.tensor(p.kernel!, [l.kernelSize, cIn, l.filters]),
+        ...(l.useBias ? [tf.tensor(p.bias!, [l.filters])] : []),
+      ];
+    else if (l.kind === 'dense')
+      ws = [
+        tf.tensor(p.kernel!, [info.inShape[0] * cIn, l.units]),
+        ...(l.useBias ? [tf.tensor(p.bias!, [l.units])] : []),
+      ];
+    else if (l.kind === 'batchnorm')
+      ws = [p.gamma!, p.beta!, p.movingMean!, p.movingVariance!].map((a) => tf.tensor(a, [cIn]));
+    if (ws) {
+      seq.getLayer(l.name).setWeights(ws);
+      ws.forEach((t) => t.dispose());
+    }
+  }
+  return seq;
+}
+
+/** Saves a tf.LayersModel as model.json + weights.bin in `dir`. */
+export async function saveLayersModel(m: tf.LayersModel, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await m.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData
+        ? tf.io.CompositeArrayBuffer.join(artifacts.weightData)
+        : new ArrayBuffer(0);
+      const modelJson = {
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
+      writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+export interface ModelDirExtra {
+  normalization: Normalization;
+  /** Written to training.json when given. */
+  training?: Record<string, unknown>;
+}
+
+/** Writes a complete model directory (files replaced atomically one by one). */
+export async function saveModelDir(dir: string, model: FloatModel, extra: ModelDirExtra): Promise<void> {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new TinyforgeError(`${dir} exists and is not a directory`, 'usage', 'choose another --out');
+  const C = model.graph.inputShape[1];
+  if (extra.normalization.mean.length !== C || extra.normalization.std.length !== C)
+    throw new RangeError(
+      `normalization has ${extra.normalization.mean.length} channels, the model takes ${C}`,
+    );
+  await tf.ready();
+  const m = toLayersModel(model);
+  try {
+    await saveLayersModel(m, dir);
+  } finally {
+    m.dispose();
+  }
+  writeFileAtomic(
+    join(dir, 'graph.json'),
+    JSON.stringify({ format: GRAPH_FORMAT, graph: model.graph }, null, 2) + '\n',
+  );
+  writeFileAtomic(join(dir, 'normalization.json'), JSON.stringify(extra.normalization, null, 2) + '\n');
+  if (extra.training)
+    writeFileAtomic(join(dir, 'training.json'), JSON.stringify(extra.training, null, 2) + '\n');
+}
+
+const NormalizationSchema = z.object({
+  mean: z.array(z.number()),
+  std: z.array(z.number().positive()),
+  channels: z.array(z.string()).optional(),
+  source: z.string().optional(),
+});
+
+const GraphFileSchema = z.object({
+  format: z.literal(GRAPH_FORMAT),
+  graph: z.object({
+    inputShape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    classNames: z.array(z.string()).min(1),
+    layers: z.array(z.object({ kind: z.string(), name: z.string() }).loose()),
+  }),
+});
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TinyforgeError(`cannot read ${path}: ${(e as Error).message}`, 'input');
+  }
+}
+
+export interface LoadedModelDir {
+  model: FloatModel;
+  normalization: Normalization;
+  meta: {
+    dir: string;
+    /** 'tinyforge' when graph.json is present, 'tfjs-import' for a plain tfjs Layers directory. */
+    origin: 'tinyforge' | 'tfjs-import';
+    /** Contents of training.json, when present. */
+    training?: Record<string, unknown>;
+  };
+}
+
+export interface LoadModelDirOptions {
+  /** Used when the directory has no normalization.json (default: identity). */
+  normalization?: Normalization;
+  /** Used when the directory has no graph.json (default: class_0..). */
+  classNames?: string[];
+}
+
+/** Loads a model directory written by saveModelDir, or any tfjs Layers model directory / model.json. */
+export function loadModelDir(path: string, opts: LoadModelDirOptions = {}): LoadedModelDir {
+  if (!existsSync(path)) throw new TinyforgeError(`model ${path} does not exist`, 'input');
+  const dir = statSync(path).isDirectory() ? path : dirname(path);
+  const modelJson = statSync(path).isDirectory() ? join(dir, 'model.json') : path;
+  if (!existsSync(modelJson))
+    throw new TinyforgeError(
+      `${dir} has no model.json`,
+      'input',
+      'give a directory written by `tinyforge train` or a tfjs Layers model',
+    );
+  const graphPath = join(dir, 'graph.json');
+  let graph: ModelGraph | undefined;
+  if (existsSync(graphPath)) {
+    const r = GraphFileSchema.safeParse(readJson(graphPath));
+    if (!r.success)
+      throw new TinyforgeError(
+        `${graphPath} is not a tinyforge graph: ${r.error.issues[0].message}`,
+        'input',
+      );
+    graph = r.data.graph as unknown as ModelGraph;
+  }
+  const imported = importTfjsLayersModel(modelJson, { classNames: graph?.classNames ?? opts.classNames });
+  let model: FloatModel = imported;
+  if (graph) {
+    const a = graph.layers.map((l) => `${l.kind}:${l.name}`).join(',');
+    const b = imported.graph.layers.map((l) => `${l.kind}:${l.name}`).join(',');
+    if (a !== b || graph.inputShape.join() !== imported.graph.inputShape.join())
+      throw new TinyforgeError(
+        `${graphPath} does not describe the model in ${modelJson}`,
+        'input',
+        'the directory mixes files of two models',
+      );
+    inferShapes(graph);
+    model = { graph, params: imported.params };
+  }
+  const C = model.graph.inputShape[1];
+  const normPath = join(dir, 'normalization.json');
+  let normalization = opts.normalization ?? identityNormalization(C);
+  if (existsSync(normPath)) {
+    const r = NormalizationSchema.safeParse(readJson(normPath));
+    if (!r.success)
+      throw new TinyforgeError(`${normPath} is malformed: ${r.error.issues[0].message}`, 'input');
+    normalization = r.data;
+  }
+  if (normalization.mean.length !== C || normalization.std.length !== C)
+    throw new TinyforgeError(
+      `normalization has ${normalization.mean.length} channels, the model takes ${C}`,
+      'input',
+    );
+  const trainingPath = join(dir, 'training.json');
+  const training = existsSync(trainingPath) ? (readJson(trainingPath) as Record<string, unknown>) : undefined;
+  return { model, normalization, meta: { dir, origin: graph ? 'tinyforge' : 'tfjs-import', training } };
+}

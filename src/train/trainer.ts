@@ -1,0 +1,160 @@
+// `tinyforge train` as a function: data -> validation split and normalization -> graph from an
+// architecture -> fit -> test accuracy -> model directory. The CLI and the benchmark call this.
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset, prepareData, type PreparedData } from '../data/load.js';
+import { archToGraph, readArchFile, type ArchSpec } from '../graph/arch.js';
+import type { FloatModel, ModelGraph } from '../graph/ir.js';
+import { totalMacs, totalParams } from '../graph/ir.js';
+import { deployableGraph } from '../graph/fold.js';
+import { HAR_DEFAULT_ARCH, HAR_DEFAULT_TRAINING } from './archs/index.js';
+import { initBackend } from './backend.js';
+import { evaluateSet, fit, type FitResult } from './fit.js';
+import { createVars, disposeVars, initParams, readParams } from './forward.js';
+import { motionAugment } from './augment.js';
+import { saveModelDir } from './modelDir.js';
+import type { ProgressMode } from './progress.js';
+
+export interface TrainOptions {
+  /** Data directory (UCI HAR layout) or synthetic spec. */
+  data: string;
+  /** Model directory to write; nothing is written when absent. */
+  out?: string;
+  /** Architecture file path or object (default: the built-in har-default). */
+  arch?: string | ArchSpec;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  valFraction?: number;
+  splitSeed?: number;
+  /** Early-stopping patience in epochs (0 disables early stopping). */
+  patience?: number;
+  progress?: ProgressMode;
+  quietBackend?: boolean;
+}
+
+export interface TrainSummary {
+  out?: string;
+  data: string;
+  dataSource: string;
+  arch: string;
+  backend: string;
+  seed: number;
+  params: number;
+  macs: number;
+  deployableParams: number;
+  trainWindows: number;
+  valWindows: number;
+  testWindows: number;
+  valSubjects: number[];
+  epochsRun: number;
+  bestEpoch: number;
+  valAccuracy: number;
+  testAccuracy: number;
+  /** Wall time of the whole command. */
+  seconds: number;
+  /** CPU time (user + system) of this process: what the run costs on one idle core. */
+  cpuSeconds: number;
+  windowsPerSecond: number;
+  hyper: Record<string, unknown>;
+  history: FitResult['history'];
+}
+
+export interface TrainedModel {
+  model: FloatModel;
+  prepared: PreparedData;
+  summary: TrainSummary;
+}
+
+export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const backend = await initBackend({ quiet: opts.quietBackend });
+  const d = HAR_DEFAULT_TRAINING;
+  const hyper = {
+    epochs: opts.epochs ?? d.epochs,
+    batchSize: opts.batchSize ?? d.batchSize,
+    lr: opts.lr ?? d.lr,
+    lrDecay: d.lrDecay,
+    patience: opts.patience ?? d.patience,
+    startEpoch: d.startEpoch,
+    valFraction: opts.valFraction ?? d.valFraction,
+    splitSeed: opts.splitSeed ?? 0,
+    bnMomentum: d.bnMomentum,
+    weightDecay: d.weightDecay,
+    ema: d.ema,
+    augment: d.augment,
+  };
+  const seed = opts.seed ?? 1;
+  const dataset = loadDataset(opts.data);
+  const prepared = prepareData(dataset, { valFraction: hyper.valFraction, splitSeed: hyper.splitSeed });
+  const archSpec = typeof opts.arch === 'string' ? readArchFile(opts.arch) : (opts.arch ?? HAR_DEFAULT_ARCH);
+  const archName = typeof opts.arch === 'string' ? opts.arch : (archSpec.name ?? 'custom');
+  const graph: ModelGraph = archToGraph(
+    archSpec,
+    { inputShape: [dataset.train.steps, dataset.train.channels], classNames: dataset.classNames },
+    typeof opts.arch === 'string' ? opts.arch : 'architecture',
+  );
+  const vars = createVars({ graph, params: initParams(graph, seed) });
+  try {
+    const result = await fit(graph, vars, prepared.train, {
+      epochs: hyper.epochs,
+      batchSize: hyper.batchSize,
+      lr: hyper.lr,
+      lrDecay: hyper.lrDecay,
+      seed,
+      validation: prepared.val,
+      earlyStopping: hyper.patience > 0 ? { patience: hyper.patience, startEpoch: hyper.startEpoch } : false,
+      bnMomentum: hyper.bnMomentum,
+      weightDecay: hyper.weightDecay,
+      ema: hyper.ema,
+      augment: hyper.augment
+        ? motionAugment(hyper.augment, graph.inputShape[0], graph.inputShape[1])
+        : undefined,
+      progress: opts.progress,
+    });
+    const test = evaluateSet(graph, vars, prepared.test);
+    const val = evaluateSet(graph, vars, prepared.val);
+    const model: FloatModel = { graph, params: readParams(vars) };
+    const summary: TrainSummary = {
+      out: opts.out,
+      data: dataset.spec,
+      dataSource: dataset.source,
+      arch: archName,
+      backend: backend.name,
+      seed,
+      params: totalParams(graph),
+      macs: totalMacs(graph),
+      deployableParams: totalParams(deployableGraph(model).graph),
+      trainWindows: prepared.train.n,
+      valWindows: prepared.val.n,
+      testWindows: prepared.test.n,
+      valSubjects: prepared.valSubjects,
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      valAccuracy: val.accuracy,
+      testAccuracy: test.accuracy,
+      seconds: 0,
+      cpuSeconds: 0,
+      windowsPerSecond: result.windowsPerSecond,
+      hyper,
+      history: result.history,
+    };
+    const clock = () => {
+      const c = process.cpuUsage(cpu0);
+      summary.cpuSeconds = (c.user + c.system) / 1e6;
+      summary.seconds = (performance.now() - t0) / 1000;
+    };
+    if (opts.out) {
+      clock();
+      await saveModelDir(opts.out, model, {
+        normalization: prepared.normalization,
+        training: { ...summary, tfjsVersion: tf.version.tfjs, date: new Date().toISOString() },
+      });
+    }
+    clock();
+    return { model, prepared, summary };
+  } finally {
+    disposeVars(vars);
+  }
+}
