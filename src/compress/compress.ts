@@ -71,7 +71,15 @@ export interface CompressReport {
   evalName: string;
   evalWindows: number;
   layers: LayerReport[];
-  totals: { weights: number; codedBytes: number; packed8Bytes: number; tableBytes: number; sparsity: number };
+  /** codedBytes = bitstream bytes + decode-table bytes; streamBytes = bitstreams alone. */
+  totals: {
+    weights: number;
+    streamBytes: number;
+    codedBytes: number;
+    packed8Bytes: number;
+    tableBytes: number;
+    sparsity: number;
+  };
   seconds: number;
 }
 
@@ -231,6 +239,7 @@ export async function compressModel(
   const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
   const totals = {
     weights: sum((r) => r.weights),
+    streamBytes: sum((r) => r.codedBytes - r.tableBytes),
     codedBytes: sum((r) => r.codedBytes),
     packed8Bytes: sum((r) => r.packed8Bytes),
     tableBytes: sum((r) => r.tableBytes),

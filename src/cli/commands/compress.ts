@@ -155,7 +155,8 @@ export function formatCompressReport(r: CompressReport): string {
   );
   return [
     table,
-    `coded weights: ${t.codedBytes} B = ${pct(t.codedBytes / t.packed8Bytes)} of 8-bit packed (${t.packed8Bytes} B)`,
+    `coded weights: bitstreams ${t.streamBytes} B = ${pct(t.streamBytes / t.packed8Bytes)} of 8-bit packed ` +
+      `(${t.packed8Bytes} B); with decode tables ${t.codedBytes} B = ${pct(t.codedBytes / t.packed8Bytes)}`,
     `accuracy on ${r.evalName} (${r.evalWindows} windows): float ${pct(r.floatAccuracy)}, ` +
       `after pruning/fine-tuning (float) ${pct(r.finetunedFloatAccuracy)}, fixed-point ${pct(r.fixedAccuracy)}`,
   ].join('\n');
