@@ -31,9 +31,10 @@ $(BUILD_STAMP): $(NODE_STAMP) $(SOURCES)
 	npm run build
 	touch $@
 
-# For now: build the trivial firmware and run it on the emulated board (a later stage replaces it).
+# Train on synthetic windows -> compress three ways -> build -> run every test window on the emulated
+# Cortex-M4, then one table (src/target/demo.ts; build folders in out/demo/).
 demo: setup
-	node dist/cli/main.js doctor --smoke --out out/demo
+	node dist/target/demo.js --out out/demo
 
 test: setup
 	npm run typecheck

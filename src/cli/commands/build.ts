@@ -1,11 +1,194 @@
-// PLACEHOLDER until its issue lands: replaced by the real command.
-import type { CommandModule } from 'yargs';
+// `tinyforge build model.tfm --out dir/`: generated C + measurement harness -> firmware ELF, HEX,
+// BIN and map for a board, with the size report (size.json / size.txt) and the flags (build.json).
+import type { Argv, CommandModule } from 'yargs';
+import { loadDataset } from '../../data/load.js';
+import type { WindowSet } from '../../data/dataset.js';
+import { buildModelFirmware, DEFAULT_BOARD, flagsLine, type ModelFirmware } from '../../target/index.js';
+import { formatSizeTable } from '../../size/index.js';
 import { TinyforgeError } from '../../util/errors.js';
+import type { CompressedModel } from '../../compress/model.js';
+import { readTfm } from '../../format/index.js';
+import { printJson } from '../output.js';
 
-export const buildCommand: CommandModule = {
+/** gcc levels accepted as -O<level> (the yargs option names are O0, Os, ...). */
+const LEVELS = ['0', '1', '2', '3', 's', 'g', 'z', 'fast'] as const;
+
+export interface OptLevelArgs {
+  opt?: string;
+  [k: string]: unknown;
+}
+
+/**
+ * -O2, -Os, -O3 ... as gcc spells them, or --opt Os / -O s. yargs would read "-Os" as "-O -s", so
+ * the command turns short-option grouping off and knows each level as a flag of its own.
+ */
+export function withOptLevel<T>(y: Argv<T>): Argv<T> {
+  let out = y.parserConfiguration({ 'short-option-groups': false }).option('opt', {
+    alias: 'O',
+    type: 'string',
+    describe: 'optimization level: -O2 (default), -Os, -O3, ... or --opt Os',
+  });
+  for (const l of LEVELS) out = out.option(`O${l}`, { type: 'boolean', hidden: true });
+  return out as Argv<T>;
+}
+
+/** The level chosen, as a gcc flag ('-O2'), or undefined for the default. */
+export function optLevelFrom(a: OptLevelArgs): string | undefined {
+  const flags = LEVELS.filter((l) => a[`O${l}`] === true);
+  const chosen: string[] = flags.map((l) => `-O${l}`);
+  if (a.opt !== undefined) {
+    const v = String(a.opt).replace(/^-?O/, '');
+    if (!(LEVELS as readonly string[]).includes(v)) {
+      throw new TinyforgeError(
+        `unknown optimization level '${a.opt}'`,
+        'usage',
+        'Use -O0..-O3, -Os, -Og, -Oz or -Ofast.',
+      );
+    }
+    chosen.push(`-O${v}`);
+  }
+  if (new Set(chosen).size > 1) {
+    throw new TinyforgeError(`more than one optimization level: ${chosen.join(' ')}`, 'usage');
+  }
+  return chosen[0];
+}
+
+/** --cflags "-funroll-loops -DX" -> ['-funroll-loops', '-DX']. */
+export function splitCFlags(s: string | undefined): string[] {
+  return (s ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** The first n windows of a split (raw sensor values) and their labels. */
+export function takeWindows(set: WindowSet, n: number | undefined, what: string): WindowSet {
+  if (n === undefined) return set;
+  if (!Number.isInteger(n) || n < 1)
+    throw new TinyforgeError(`${what} must be a positive integer, got ${n}`, 'usage');
+  const k = Math.min(n, set.n);
+  const w = set.steps * set.channels;
+  return { ...set, n: k, x: set.x.subarray(0, k * w), y: set.y.subarray(0, k) };
+}
+
+/** A split of a data set, checked against the model's input shape and classes. */
+export function pickSplit(spec: string, split: string, model: CompressedModel): WindowSet {
+  const ds = loadDataset(spec);
+  const set = split === 'train' ? ds.train : ds.test;
+  const [T, C] = model.inputShape;
+  if (set.steps !== T || set.channels !== C) {
+    throw new TinyforgeError(
+      `the data (${spec}) has windows of ${set.steps} x ${set.channels}, the model takes ${T} x ${C}`,
+      'input',
+      'Use the data set the model was trained on.',
+    );
+  }
+  if (ds.classNames.length !== model.classNames.length) {
+    throw new TinyforgeError(
+      `the data (${spec}) has ${ds.classNames.length} classes, the model ${model.classNames.length}`,
+      'input',
+      'Use the data set the model was trained on.',
+    );
+  }
+  return set;
+}
+
+interface BuildArgs extends OptLevelArgs {
+  model: string;
+  out: string;
+  board: string;
+  cflags?: string;
+  embed?: number;
+  data?: string;
+  split: 'test' | 'train';
+  profile: boolean;
+  json: boolean;
+}
+
+export function printBuild(fw: ModelFirmware): void {
+  process.stdout.write(
+    [
+      `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''})`,
+      `also: ${[fw.hex, fw.bin, fw.map, fw.sizeText, fw.buildJson].join(', ')}`,
+      '',
+      formatSizeTable(fw.size),
+    ].join('\n'),
+  );
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
   command: 'build <model>',
   describe: 'Cross-compile model + harness into firmware (ELF, HEX, BIN, map, size report)',
-  handler: () => {
-    throw new TinyforgeError("'build' is not available in this build yet", 'usage');
+  builder: (y) =>
+    withOptLevel(
+      y
+        .positional('model', { type: 'string', demandOption: true, describe: 'compressed model (.tfm)' })
+        .option('out', { type: 'string', demandOption: true, describe: 'build folder (created if needed)' })
+        .option('board', {
+          type: 'string',
+          default: DEFAULT_BOARD,
+          describe: 'board (src/boards/<name>.json)',
+        })
+        .option('cflags', {
+          type: 'string',
+          describe: 'extra compiler flags, one string: --cflags="-funroll-loops -DX=1"',
+        })
+        .option('embed', {
+          type: 'number',
+          describe: 'put the first N windows of --data in flash: the firmware prints the accuracy itself',
+        })
+        .option('data', { type: 'string', describe: 'with --embed: UCI HAR directory or synthetic[:opts]' })
+        .option('split', {
+          choices: ['test', 'train'] as const,
+          default: 'test' as const,
+          describe: 'with --embed',
+        })
+        .option('profile', {
+          type: 'boolean',
+          default: true,
+          describe: 'per-layer instruction hooks and the layer trace (--no-profile: without)',
+        })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'print the build and size report as JSON',
+        })
+        .example('$0 build out/m8.tfm --out out/m8-fw', 'Firmware for netduinoplus2 at -O2')
+        .example(
+          '$0 build out/m8.tfm --out out/m8-os -Os --embed 200 --data synthetic',
+          'Size-optimized, 200 windows in flash',
+        ),
+    ) as never,
+  handler: async (a) => {
+    if (a.embed !== undefined && !a.data) {
+      throw new TinyforgeError('--embed needs --data (the windows to put in flash)', 'usage');
+    }
+    if (a.data && a.embed === undefined) {
+      throw new TinyforgeError('--data is only used with --embed N', 'usage');
+    }
+    let embed;
+    if (a.embed !== undefined) {
+      const model = await readTfm(a.model);
+      const set = takeWindows(pickSplit(a.data as string, a.split, model), a.embed, '--embed');
+      embed = { windows: set.x, labels: set.y, source: `${a.data} (${a.split}, first ${set.n})` };
+    }
+    const fw = await buildModelFirmware({
+      tfmPath: a.model,
+      board: a.board,
+      outDir: a.out,
+      optLevel: optLevelFrom(a),
+      extraCFlags: splitCFlags(a.cflags),
+      embed,
+      profile: a.profile,
+    });
+    if (a.json) {
+      printJson({
+        dir: fw.dir,
+        elf: fw.elf,
+        hex: fw.hex,
+        bin: fw.bin,
+        map: fw.map,
+        tfm: fw.tfm,
+        build: fw.info,
+        size: fw.size,
+      });
+    } else printBuild(fw);
   },
 };

@@ -1,11 +1,94 @@
-// PLACEHOLDER until its issue lands: replaced by the real command.
+// `tinyforge run dir/ --data ...`: runs a build folder's firmware on QEMU over a data split in one
+// run and compares it with the host reference; exit code 8 when target and host disagree.
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { readTfm } from '../../format/index.js';
+import {
+  agreementError,
+  BUILD_FILES,
+  formatTargetResult,
+  measureOnTarget,
+  readBuildInfo,
+  targetResultJson,
+} from '../../target/index.js';
 import { TinyforgeError } from '../../util/errors.js';
+import { printJson } from '../output.js';
+import { pickSplit, takeWindows } from './build.js';
 
-export const runCommand: CommandModule = {
+interface RunArgs {
+  dir: string;
+  data?: string;
+  split: 'test' | 'train';
+  limit?: number;
+  timeout?: number;
+  trace: boolean;
+  json: boolean;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <dir>',
   describe: 'Run firmware under QEMU: on-target accuracy, host agreement, instructions, stack',
-  handler: () => {
-    throw new TinyforgeError("'run' is not available in this build yet", 'usage');
+  builder: (y) =>
+    y
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'build folder (tinyforge build --out)',
+      })
+      .option('data', {
+        type: 'string',
+        describe: 'UCI HAR directory or synthetic[:opts] (not needed for a build with --embed)',
+      })
+      .option('split', { choices: ['test', 'train'] as const, default: 'test' as const })
+      .option('limit', { type: 'number', describe: 'run only the first N windows of the split' })
+      .option('timeout', {
+        type: 'number',
+        describe: 'QEMU time limit in seconds (default 60 + 0.1 per window)',
+      })
+      .option('trace', {
+        type: 'boolean',
+        default: true,
+        describe: 'on a mismatch, trace the first differing window to name the layer (--no-trace: skip)',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .example(
+        '$0 run out/m8-fw --data ../shared/data/uci-har',
+        'The whole UCI HAR test split on the target',
+      ) as never,
+  handler: async (a) => {
+    const info = readBuildInfo(a.dir);
+    const model = await readTfm(join(a.dir, BUILD_FILES.model));
+    if (a.timeout !== undefined && !(a.timeout > 0)) {
+      throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
+    }
+    let data: { windows?: Float32Array; labels?: Int32Array; n?: number } = {};
+    if (info.embed) {
+      if (a.data || a.limit !== undefined) {
+        throw new TinyforgeError(
+          `${a.dir} was built with ${info.embed.windows} windows in flash: run it without --data / --limit`,
+          'usage',
+        );
+      }
+    } else {
+      if (!a.data) {
+        throw new TinyforgeError(
+          '--data is needed: the windows to run (UCI HAR directory or synthetic)',
+          'usage',
+        );
+      }
+      const set = takeWindows(pickSplit(a.data, a.split, model), a.limit, '--limit');
+      data = { windows: set.x, labels: set.y, n: set.n };
+    }
+    const result = await measureOnTarget({
+      buildDir: a.dir,
+      model,
+      ...data,
+      timeoutMs: a.timeout !== undefined ? a.timeout * 1000 : undefined,
+      trace: a.trace,
+    });
+    if (a.json) printJson(targetResultJson(result));
+    else process.stdout.write(formatTargetResult(result) + '\n');
+    const err = agreementError(result);
+    if (err) throw err;
   },
 };

@@ -1,0 +1,161 @@
+// Shared by the target tests: temporary folders, a small model trained on synthetic data, the CLI
+// run in process, and bit flips in a built firmware's weight arrays.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, vi } from 'vitest';
+import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
+import { reportError } from '../../src/cli/output.js';
+import { compressModel, type CompressOptions } from '../../src/compress/compress.js';
+import type { CompressedModel } from '../../src/compress/model.js';
+import type { ArchSpec } from '../../src/graph/arch.js';
+import { trainModel, type TrainedModel } from '../../src/train/trainer.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test file ends. */
+export function tempDir(prefix = 'tf-target-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+/** Small enough to train in seconds, with every deployable kind the default model has and more. */
+export const SMALL_ARCH: ArchSpec = {
+  name: 'target-test-small',
+  layers: [
+    { type: 'conv1d', filters: 8, kernelSize: 5, padding: 'same', activation: 'relu' },
+    { type: 'maxpool1d', poolSize: 2 },
+    { type: 'conv1d', filters: 12, kernelSize: 3, stride: 2, padding: 'valid', activation: 'relu' },
+    { type: 'avgpool1d', poolSize: 2 },
+    { type: 'conv1d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { type: 'gap1d' },
+    { type: 'dense', units: 'classes' },
+    { type: 'softmax' },
+  ],
+};
+
+export const SYNTH = 'synthetic:seed=3,train=480,test=180,subjects=12';
+
+export async function trainSmall(data = SYNTH, epochs = 4): Promise<TrainedModel> {
+  return trainModel({ data, arch: SMALL_ARCH, epochs, seed: 2, progress: 'none', quietBackend: true });
+}
+
+const BASE: CompressOptions = {
+  prune: 0,
+  structured: false,
+  pruneScope: 'layer',
+  bits: 8,
+  perChannel: true,
+  coding: 'packed',
+  finetuneEpochs: 0,
+  seed: 1,
+  lr: 5e-4,
+  batchSize: 64,
+  progress: 'none',
+};
+
+/** Compresses a trained model (no fine-tuning) with the given settings. */
+export async function compressTrained(
+  t: TrainedModel,
+  opts: Partial<CompressOptions>,
+  evalWindows = 64,
+): Promise<CompressedModel> {
+  const p = t.prepared;
+  const k = Math.min(evalWindows, p.test.n);
+  const w = p.test.steps * p.test.channels;
+  const evalSet = { ...p.test, n: k, x: p.test.x.subarray(0, k * w), y: p.test.y.subarray(0, k) };
+  const { model } = await compressModel(
+    t.model,
+    p.normalization,
+    { train: p.train, val: p.val, eval: evalSet, evalName: 'test' },
+    { ...BASE, ...opts },
+  );
+  return model;
+}
+
+/** Runs one CLI command in process; returns stdout, stderr and the exit code main.ts would give. */
+export async function runCli(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  command: CommandModule<any, any>,
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  let code = 0;
+  try {
+    await yargs(args)
+      .scriptName('tinyforge')
+      .exitProcess(false)
+      .strict()
+      .fail((msg, error) => {
+        throw error ?? Object.assign(new Error(msg), { usage: true });
+      })
+      .command(command)
+      .parseAsync();
+  } catch (error) {
+    code = reportError(error);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { out, err, code };
+}
+
+interface ElfSymbol {
+  value: number;
+  size: number;
+  section: number;
+}
+
+/** File offset and size of a (local or global) data symbol in an ELF, via readelf. */
+export async function symbolInFile(elf: string, name: string): Promise<{ offset: number; size: number }> {
+  const syms = (await execa('arm-none-eabi-readelf', ['-s', '-W', elf])).stdout;
+  let sym: ElfSymbol | undefined;
+  for (const line of syms.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // Num: Value Size Type Bind Vis Ndx Name
+    if (f.length >= 8 && f[7] === name && /^\d+$/.test(f[6])) {
+      sym = { value: parseInt(f[1], 16), size: Number(f[2]), section: Number(f[6]) };
+    }
+  }
+  if (!sym) throw new Error(`symbol ${name} not in ${elf}`);
+  const secs = (await execa('arm-none-eabi-readelf', ['-S', '-W', elf])).stdout;
+  for (const line of secs.split('\n')) {
+    const m = /^\s*\[\s*(\d+)\]\s+\S+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(line);
+    if (m && Number(m[1]) === sym.section) {
+      return { offset: parseInt(m[3], 16) + (sym.value - parseInt(m[2], 16)), size: sym.size };
+    }
+  }
+  throw new Error(`section ${sym.section} of ${name} not found`);
+}
+
+/** XORs `mask` into byte `byte` of the symbol's data in the ELF file (the image QEMU loads). */
+export async function flipInElf(elf: string, symbol: string, byte: number, mask: number): Promise<void> {
+  const { offset, size } = await symbolInFile(elf, symbol);
+  if (byte >= size) throw new Error(`byte ${byte} outside ${symbol} (${size} bytes)`);
+  const buf = readFileSync(elf);
+  buf[offset + byte] ^= mask;
+  writeFileSync(elf, buf);
+}
+
+/** The same change applied to a model in memory: byte `byte` of layer `layer`'s bitstream. */
+export function flipInModel(
+  model: CompressedModel,
+  layer: number,
+  byte: number,
+  mask: number,
+): CompressedModel {
+  const copy = structuredClone(model);
+  const l = copy.layers[layer];
+  if (l.kind !== 'conv1d' && l.kind !== 'dense') throw new Error(`layer ${layer} has no weights`);
+  l.weights.bitstream[byte] ^= mask;
+  return copy;
+}
