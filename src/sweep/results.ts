@@ -123,7 +123,7 @@ export function toRow(r: PointResult, metric: MemoryMetric): SweepRow {
     modelFlash: t?.modelFlash,
     totalFlash: t?.totalFlash,
     ram: t?.ram,
-    instructions: t?.instructionsPerInference,
+    instructions: t === undefined ? undefined : Math.round(t.instructionsPerInference),
     memory,
     pareto: false,
     seconds: Object.values(r.seconds).reduce((s, v) => s + (v ?? 0), 0),

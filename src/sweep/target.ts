@@ -6,6 +6,8 @@
 // bound here, in a module every worker imports, not passed in by the caller.
 import type { WindowSet } from '../data/dataset.js';
 import type { SweepPoint } from './config.js';
+import { readTfm } from '../format/index.js';
+import { buildModelFirmware, measureOnTarget } from '../target/index.js';
 
 export interface TargetContext {
   point: SweepPoint;
@@ -57,5 +59,46 @@ export interface TargetStage {
   measureOnTarget: MeasureOnTarget;
 }
 
-/** Connect the build + QEMU stage here, e.g. `{ id: 'netduinoplus2/gcc12-O2', measureOnTarget }`. */
-export const targetStage: TargetStage | undefined = undefined;
+const BOARD = 'netduinoplus2';
+const OPT = '-O2';
+
+/** Builds the point's .tfm for the board, runs the evaluation windows on QEMU, reads the map. */
+const measureOnQemu: MeasureOnTarget = async (tfmPath, ctx) => {
+  const model = await readTfm(tfmPath);
+  const fw = await buildModelFirmware({ tfmPath, board: BOARD, outDir: ctx.workDir, optLevel: OPT });
+  const r = await measureOnTarget({
+    buildDir: fw.dir,
+    model,
+    inputs: ctx.inputs,
+    labels: ctx.eval.y,
+    n: ctx.eval.n,
+    board: BOARD,
+    progress: 'none',
+  });
+  let sameClass = 0;
+  for (let i = 0; i < r.predictions.length; i++) if (r.predictions[i] === ctx.hostPredictions[i]) sameClass++;
+  return {
+    target: `${BOARD} (QEMU, gcc ${OPT})`,
+    accuracy: r.accuracy,
+    windows: r.predictions.length,
+    agreement: sameClass / Math.max(1, r.predictions.length),
+    modelFlash: r.flash.model,
+    totalFlash: r.flash.total,
+    ram: r.ram.staticWithStack,
+    staticRam: r.ram.static,
+    peakStack: r.stack.peak,
+    instructionsPerInference: r.instructions.mean,
+    extra: {
+      logitsBitExact: r.agreement.equal,
+      flash: r.flash,
+      instructionsPerMac: r.instructions.perMac,
+      build: fw.dir,
+    },
+  };
+};
+
+/** The build + QEMU stage of every sweep point (the id names board, compiler flags and harness). */
+export const targetStage: TargetStage | undefined = {
+  id: `${BOARD}/gcc12${OPT}/harness1`,
+  measureOnTarget: measureOnQemu,
+};

@@ -82,6 +82,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
     splitSeed: opts.splitSeed ?? 0,
     bnMomentum: d.bnMomentum,
     weightDecay: d.weightDecay,
+    labelSmoothing: d.labelSmoothing,
     ema: d.ema,
     augment: d.augment,
   };
@@ -107,6 +108,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
       earlyStopping: hyper.patience > 0 ? { patience: hyper.patience, startEpoch: hyper.startEpoch } : false,
       bnMomentum: hyper.bnMomentum,
       weightDecay: hyper.weightDecay,
+      labelSmoothing: hyper.labelSmoothing,
       ema: hyper.ema,
       augment: hyper.augment
         ? motionAugment(hyper.augment, graph.inputShape[0], graph.inputShape[1])

@@ -11,7 +11,7 @@ import { loadModelDir } from '../../train/modelDir.js';
 import { HAR_DEFAULT_TRAINING } from '../../train/archs/index.js';
 import { TinyforgeError } from '../../util/errors.js';
 
-type Split = 'test' | 'val' | 'train';
+export type Split = 'test' | 'val' | 'train';
 
 interface EvaluateArgs {
   model: string;

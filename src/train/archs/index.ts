@@ -30,6 +30,7 @@ export const HAR_DEFAULT_TRAINING = {
   valFraction: 0.2,
   bnMomentum: 0.9,
   weightDecay: 0,
+  labelSmoothing: 0.1,
   ema: 0.995 as number | undefined,
   augment: { scale: 0.15, noise: 0.03 } as { scale: number; noise: number } | undefined,
 };
