@@ -6,7 +6,16 @@ import { loadDataset } from '../../data/load.js';
 import type { WindowSet } from '../../data/dataset.js';
 import { splitBySubject } from '../../data/split.js';
 import { initBackend } from '../../train/backend.js';
-import { evaluateFloatModel, formatReport, type FloatEvaluation } from '../../train/evaluate.js';
+import {
+  classificationReport,
+  evaluateFloatModel,
+  formatReport,
+  type ClassificationReport,
+  type FloatEvaluation,
+} from '../../train/evaluate.js';
+import { readTfm } from '../../format/index.js';
+import { runReferenceBatch } from '../../reference/index.js';
+import { quantizeWindows } from '../../target/windows.js';
 import { loadModelDir } from '../../train/modelDir.js';
 import { HAR_DEFAULT_TRAINING } from '../../train/archs/index.js';
 import { TinyforgeError } from '../../util/errors.js';
@@ -73,6 +82,38 @@ export async function evaluateModelDir(
   return { model: modelPath, data: dataSpec, split, ...r };
 }
 
+export interface TfmEvaluation extends ClassificationReport {
+  model: string;
+  data: string;
+  split: Split;
+}
+
+/** Evaluates a compressed .tfm with the host reference interpreter (integer logits, as on the chip). */
+export async function evaluateTfm(
+  path: string,
+  data: string | undefined,
+  split: Split,
+): Promise<TfmEvaluation> {
+  const model = await readTfm(path);
+  const source = model.meta.source as { data?: unknown } | undefined;
+  const spec = data ?? (typeof source?.data === 'string' ? source.data : undefined);
+  if (!spec)
+    throw new TinyforgeError(
+      `no --data given and ${path} does not record its data`,
+      'usage',
+      'add --data <dir|synthetic>',
+    );
+  const { set, spec: dataSpec } = selectSplit(spec, split);
+  const inputs = quantizeWindows(model, set.x, set.n);
+  const res = runReferenceBatch(model, inputs, set.n);
+  return {
+    model: path,
+    data: dataSpec,
+    split,
+    ...classificationReport(set.y, res.classIndex, model.classNames),
+  };
+}
+
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
   command: 'evaluate <model>',
   describe: 'Accuracy of a float model or a compressed .tfm (host reference)',
@@ -95,11 +136,19 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
   handler: async (a) => {
     if (a.model.endsWith('.tfm')) {
-      // Branch point for compressed models (fixed-point host reference): added with the .tfm format.
-      throw new TinyforgeError(
-        `evaluating compressed models (${a.model}) is not available in this build yet`,
-        'usage',
-      );
+      const r = await evaluateTfm(a.model, a.data, a.split);
+      if (a.json) printJson(r);
+      else
+        process.stdout.write(
+          [
+            `model:       ${r.model} (fixed-point host reference: the arithmetic of the target)`,
+            `data:        ${r.data} (${r.split}, ${r.n} windows)`,
+            `accuracy:    ${(r.accuracy * 100).toFixed(2)}% (integer)`,
+            '',
+            formatReport(r),
+          ].join('\n') + '\n',
+        );
+      return;
     }
     const r = await evaluateModelDir(a.model, a.data, a.split);
     if (a.json) {
