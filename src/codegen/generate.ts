@@ -43,6 +43,17 @@ export interface CodegenReport {
     scratchBytes: number;
     /** Where the layer's output lives: 'arena+<offset>', 'logits', 'input' (a view of it). */
     output: string;
+    /**
+     * Conv1D/Dense: the inner loop the compiler chose (dense SMLAD over four decoded filters, or a
+     * sparse non-zero list over `windows` time steps at once) and the RAM Huffman decode table
+     * (bits, and whether long codes take the slow path); null for other layers.
+     */
+    kernel: {
+      inner: 'dense' | 'sparse';
+      windows: number;
+      lutBits: number | null;
+      slowPath: boolean;
+    } | null;
   }[];
 }
 
@@ -75,6 +86,15 @@ function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
         shiftBytes: l.requant?.shiftArray ? l.outC : 0,
         scratchBytes: l.scratchBytes,
         output: t.location === 'arena' ? `arena+${t.offset}` : t.location,
+        kernel:
+          l.partial === 'conv1d' || l.partial === 'dense'
+            ? {
+                inner: l.mac.dense ? 'dense' : 'sparse',
+                windows: l.sparse?.tb ?? 1,
+                lutBits: l.decode.lut ? l.decode.kb : null,
+                slowPath: l.decode.checked,
+              }
+            : null,
       };
     }),
   };

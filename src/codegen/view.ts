@@ -7,11 +7,19 @@ import { ACC_LIMIT, MAX_SHIFT, MIN_SHIFT, requantShift } from '../fixedpoint/sem
 import { outLength } from '../graph/ir.js';
 import type { CodedWeights, CompressedModel, QConv1D, QDense, QLayer } from '../compress/model.js';
 import { HUFFMAN_LUT_BITS, wFracOf } from '../compress/model.js';
-import { buildDecodeTables, codedWeightsProblem } from '../compress/coding/index.js';
+import { buildDecodeTables, codedWeightsProblem, decodeWeights } from '../compress/coding/index.js';
 import { checkModel } from '../reference/check.js';
 import { TinyforgeError } from '../util/errors.js';
 import { cInt, uniqueIdent } from './cformat.js';
 import { alignUp, planMemory, type AliasKind, type MemoryPlan, type PlanStep } from './planner.js';
+import {
+  chooseLut,
+  chooseSparse,
+  inputCopy,
+  sparseBlocking,
+  type Geometry,
+  type InputCopy,
+} from './kernelPlan.js';
 
 /** Names of the generated files. */
 export const FILE_NAMES = { source: 'model.c', header: 'model.h', fixedpoint: 'tf_fixedpoint.h' } as const;
@@ -111,27 +119,88 @@ interface LayerViewBase {
   hasCode: boolean;
 }
 
-export interface ConvView extends LayerViewBase {
+/** The inner loop of a Conv1D/Dense kernel (templates/kernels/weighted.c.hbs). */
+export interface MacView {
+  /** Dense: four filters decoded into pair-interleaved words, SMLAD. Else a sparse non-zero list. */
+  dense: boolean;
+  /** int16 copy of the input with its zero padding, and the weight block or non-zero list (C exprs). */
+  x16Expr: string;
+  wbExpr: string;
+  /** Values copied, zeros before and after, int16 values between windows. */
+  xCount: number;
+  zl: number;
+  zr: number;
+  xStep: number;
+  /** Row length, pairs per row, blocks of four output channels, channels in the last block. */
+  n: number;
+  pairs: number;
+  blocks: number;
+  lastN: number;
+  /** The last block has fewer than four channels. */
+  partial: boolean;
+  /** Iterations of the four-pair loop, and the pairs after it (one entry each). */
+  groups4: number;
+  remPairs: number[];
+  /** Every window starts on a 4-byte boundary (even step): LDRD loads two pairs. */
+  aligned: boolean;
+  /** Requantization macro and the shift of each channel of a block (literal or variable). */
+  req: 'TF_REQ' | 'TF_REQ_RELU';
+  s0: string;
+  s1: string;
+  s2: string;
+  s3: string;
+}
+
+export interface SparseView {
+  /** Time steps per pass over the list, passes, start of the last pass, bytes between windows. */
+  tb: number;
+  blocks: number;
+  lastStart: number;
+  stepBytes: number;
+  /** Byte offset of window j (j = 0..tb-1), and the indices 0..tb-1. */
+  offsets: number[];
+  accs: number[];
+  /** The last accumulator: registers r0..r{lastAcc}; the other operands are pinned to r6, r8-r12, lr. */
+  lastAcc: number;
+  shift: string;
+}
+
+export interface DecodeView {
+  direct8: boolean;
+  packed: boolean;
+  huffman: boolean;
+  rle: boolean;
+  /** Reads a bitstream (and returns its status). */
+  stream: boolean;
+  /** Builds a RAM decode table of kb bits at lutExpr. */
+  lut: boolean;
+  lutExpr: string;
+  kb: number;
+  /** Some codes need the slow path: the decoder tests every token. */
+  checked: boolean;
+  /** Row decoder (dense) or list decoder (sparse) to call. */
+  rowsFn: string;
+  listFn: string;
+}
+
+interface WeightedViewBase extends LayerViewBase {
+  requant: RequantView;
+  weights: WeightsView;
+  mac: MacView;
+  sparse: SparseView | null;
+  decode: DecodeView;
+}
+
+export interface ConvView extends WeightedViewBase {
   partial: 'conv1d';
   kernelSize: number;
   stride: number;
   padLeft: number;
-  /** Some window reaches past either end of the input (needs per-window bounds). */
-  edges: boolean;
-  requant: RequantView;
-  weights: WeightsView;
-  /** Scratch: decoded filter (packed/huffman) or non-zero list (rle), as C expressions. */
-  filterExpr: string;
-  nzOffExpr: string;
-  nzTapExpr: string;
-  nzValExpr: string;
 }
 
-export interface DenseView extends LayerViewBase {
+export interface DenseView extends WeightedViewBase {
   partial: 'dense';
   features: number;
-  requant: RequantView;
-  weights: WeightsView;
 }
 
 export interface PoolView extends LayerViewBase {
@@ -144,6 +213,8 @@ export interface PoolView extends LayerViewBase {
 
 export interface GapView extends LayerViewBase {
   partial: 'gap1d';
+  /** Four channels at a time in 16-bit lanes: T * 128 must fit int16. */
+  simd: boolean;
 }
 
 export interface ElementwiseView extends LayerViewBase {
@@ -182,19 +253,22 @@ export interface ModelView {
 }
 
 export type UsedFunction =
+  | 'mac'
   | 'bits'
   | 'packed'
-  | 'packedRow'
-  | 'packedDot'
+  | 'expand8'
+  | 'packedRows'
   | 'huffToken'
-  | 'huffLiteral'
-  | 'huffRow'
-  | 'huffDot'
+  | 'huffRows'
+  | 'huffRowsChecked'
+  | 'huffRowsFast'
   | 'rle'
-  | 'rleRow'
-  | 'rleDot'
-  | 'dotS8'
-  | 'dotSparse';
+  | 'rleRows'
+  | 'rleList'
+  | 'rleListChecked'
+  | 'rleListFast'
+  | 'macDense'
+  | 'macSparse';
 
 export interface ViewOptions {
   /** Shown in the generated files' banner (e.g. the .tfm path); no timestamps, output is reproducible. */
@@ -326,16 +400,105 @@ function requantView(
   };
 }
 
-/** Scratch bytes of a Conv1D: the decoded filter, or the non-zero list (offsets, tap starts, values). */
-function convScratch(layer: QConv1D, w: WeightsView): { bytes: number; tapAt: number; valAt: number } {
+/** Static facts of a Conv1D/Dense kernel: geometry, inner-loop choice, scratch layout (bytes). */
+interface KernelFacts {
+  geometry: Geometry;
+  copy: InputCopy;
+  sparse: boolean;
+  lut: { kb: number; checked: boolean } | null;
+  /** Scratch: int16 input copy at 0, then the weight block / non-zero list, then the decode table. */
+  wbAt: number;
+  lutAt: number;
+  bytes: number;
+}
+
+function kernelFacts(layer: QConv1D | QDense, w: WeightsView): KernelFacts {
+  const [T, C] = layer.inShape;
+  const geometry: Geometry =
+    layer.kind === 'conv1d'
+      ? {
+          T,
+          C,
+          k: layer.kernelSize,
+          stride: layer.stride,
+          padLeft: layer.padLeft,
+          L: layer.outShape[0],
+          cout: layer.filters,
+        }
+      : { T: 1, C: T * C, k: 1, stride: 1, padLeft: 0, L: 1, cout: layer.units };
+  const copy = inputCopy(geometry);
+  const needsValues = w.coding !== 'packed';
+  const values = needsValues ? decodeWeights(layer.weights).values : new Int8Array(0);
+  const sparse = w.rle && chooseSparse(geometry, values, w.rows, w.rowLength);
+  const lut = w.table ? chooseLut(layer.weights, values) : null;
+  const wbAt = alignUp(2 * copy.count);
+  // Dense: four rows of pairs, one word each; sparse: one row's non-zeros plus a padding word.
+  const wbBytes = sparse ? 4 * (w.rowLength + 1) : 16 * Math.ceil(w.rowLength / 2);
+  const lutAt = wbAt + wbBytes;
+  const bytes = lutAt + (lut ? 4 * 2 ** lut.kb : 0);
+  return { geometry, copy, sparse, lut, wbAt, lutAt, bytes };
+}
+
+/** The inner-loop, sparse and decoder parts of a Conv1D/Dense view. */
+function kernelViews(
+  f: KernelFacts,
+  w: WeightsView,
+  requant: RequantView,
+  at: number,
+): { mac: MacView; sparse: SparseView | null; decode: DecodeView } {
+  const g = f.geometry;
   const n = w.rowLength;
-  if (w.direct) return { bytes: 0, tapAt: 0, valAt: 0 };
-  if (!w.rle) return { bytes: n, tapAt: 0, valAt: 0 };
-  // Non-zero positions are uint16 (off[n], tap[k + 1]), values int8 (val[n]).
-  if (n > 0xffff) fail(layer, `a filter of ${n} weights is too long for rle-huffman (at most 65535)`);
-  const tapAt = alignUp(2 * n);
-  const valAt = tapAt + alignUp(2 * (layer.kernelSize + 1));
-  return { bytes: valAt + n, tapAt, valAt };
+  const pairs = Math.ceil(n / 2);
+  const blocks = Math.ceil(g.cout / 4);
+  const shiftOf = (c: number): string => (requant.shiftArray ? `s${c}` : String(requant.shift));
+  const mac: MacView = {
+    dense: !f.sparse,
+    x16Expr: `(tf_arena.s16 + ${at / 2})`,
+    wbExpr: `(tf_arena.u32 + ${(at + f.wbAt) / 4})`,
+    xCount: g.T * g.C,
+    zl: f.copy.zl,
+    zr: f.copy.zr,
+    xStep: f.copy.step,
+    n,
+    pairs,
+    blocks,
+    lastN: g.cout - 4 * (blocks - 1),
+    partial: g.cout % 4 !== 0,
+    groups4: Math.floor(pairs / 4),
+    aligned: f.copy.step % 2 === 0,
+    remPairs: Array.from({ length: pairs % 4 }, (_, i) => i),
+    req: requant.relu ? 'TF_REQ_RELU' : 'TF_REQ',
+    s0: shiftOf(0),
+    s1: shiftOf(1),
+    s2: shiftOf(2),
+    s3: shiftOf(3),
+  };
+  let sparse: SparseView | null = null;
+  if (f.sparse) {
+    const b = sparseBlocking(g);
+    sparse = {
+      ...b,
+      offsets: Array.from({ length: b.tb }, (_, j) => j * b.stepBytes),
+      accs: Array.from({ length: b.tb }, (_, j) => j),
+      lastAcc: b.tb - 1,
+      shift: requant.shiftArray ? 'so' : String(requant.shift),
+    };
+  }
+  const checked = f.lut?.checked ?? false;
+  const decode: DecodeView = {
+    direct8: w.direct,
+    packed: w.packed && !w.direct,
+    huffman: w.huffman,
+    rle: w.rle && !f.sparse,
+    stream: !w.direct,
+    lut: f.lut !== null,
+    lutExpr: `(tf_arena.u32 + ${(at + f.lutAt) / 4})`,
+    kb: f.lut?.kb ?? 0,
+    checked,
+    rowsFn: checked ? 'tf_huff_rows' : 'tf_huff_rows_fast',
+    listFn: checked ? 'tf_rle_list' : 'tf_rle_list_fast',
+  };
+  return { mac, sparse, decode };
 }
 
 const ALIAS: Record<QLayer['kind'], AliasKind> = {
@@ -366,7 +529,7 @@ export function buildView(
   // Shapes chain, and per-layer static facts needed by the planner.
   let prev: [number, number] = [T0, C0];
   const steps: PlanStep[] = [];
-  const pre: { weights?: WeightsView; scratch?: ReturnType<typeof convScratch> }[] = [];
+  const pre: { weights?: WeightsView; facts?: KernelFacts }[] = [];
   for (const [i, layer] of model.layers.entries()) {
     if (!sameShape(layer.inShape, prev)) {
       fail(layer, `input shape [${layer.inShape}] does not follow the previous output [${prev}]`);
@@ -380,14 +543,16 @@ export function buildView(
         if (!sameShape(layer.outShape, [L, layer.filters]))
           fail(layer, `output shape [${layer.outShape}] is wrong`);
         info.weights = weightsView(layer, idents[i], layer.filters, layer.kernelSize * C);
-        info.scratch = convScratch(layer, info.weights);
-        scratchBytes = info.scratch.bytes;
+        info.facts = kernelFacts(layer, info.weights);
+        scratchBytes = info.facts.bytes;
         break;
       }
       case 'dense':
         if (!sameShape(layer.outShape, [1, layer.units]))
           fail(layer, `output shape [${layer.outShape}] is wrong`);
         info.weights = weightsView(layer, idents[i], layer.units, T * C);
+        info.facts = kernelFacts(layer, info.weights);
+        scratchBytes = info.facts.bytes;
         break;
       case 'maxpool1d':
       case 'avgpool1d': {
@@ -464,26 +629,20 @@ export function buildView(
     switch (layer.kind) {
       case 'conv1d': {
         const weights = pre[i].weights!;
-        const sc = pre[i].scratch!;
         const requant = requantView(layer, ident, layer.filters, weights.rowLength);
-        const { edges } = windowsInfo(layer, inT, layer.kernelSize, layer.stride, layer.padLeft, outT);
-        const at = step.scratchOffset;
+        windowsInfo(layer, inT, layer.kernelSize, layer.stride, layer.padLeft, outT);
         return {
           ...base,
           partial: 'conv1d',
           kernelSize: layer.kernelSize,
           stride: layer.stride,
           padLeft: layer.padLeft,
-          edges,
           requant,
           weights,
+          ...kernelViews(pre[i].facts!, weights, requant, step.scratchOffset),
           weightBytes: weights.declaredBytes + requant.biasBytes,
           tableBytes: 2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes,
           hasStatus: !weights.direct,
-          filterExpr: weights.direct ? '' : `(tf_arena.s8 + ${at})`,
-          nzOffExpr: `(tf_arena.u16 + ${at / 2})`,
-          nzTapExpr: `(tf_arena.u16 + ${(at + sc.tapAt) / 2})`,
-          nzValExpr: `(tf_arena.s8 + ${at + sc.valAt})`,
         } satisfies ConvView;
       }
       case 'dense': {
@@ -496,6 +655,7 @@ export function buildView(
           features: inT * inC,
           requant,
           weights,
+          ...kernelViews(pre[i].facts!, weights, requant, step.scratchOffset),
           weightBytes: weights.declaredBytes + requant.biasBytes,
           tableBytes: 2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes,
         } satisfies DenseView;
@@ -513,7 +673,7 @@ export function buildView(
         } satisfies PoolView;
       }
       case 'gap1d':
-        return { ...base, partial: 'gap1d' } satisfies GapView;
+        return { ...base, partial: 'gap1d', simd: inT <= 256 } satisfies GapView;
       case 'flatten':
       case 'relu':
         return { ...base, partial: layer.kind, inPlace: step.aliased } satisfies ElementwiseView;
@@ -550,27 +710,30 @@ export function buildView(
 }
 
 function usedFunctions(coded: (ConvView | DenseView)[]): Record<UsedFunction, boolean> {
-  const has = (kind: 'conv1d' | 'dense', test: (w: WeightsView) => boolean): boolean =>
-    coded.some((l) => l.partial === kind && test(l.weights));
-  const packedRow = has('conv1d', (w) => w.packed && !w.direct);
-  const packedDot = has('dense', (w) => w.packed && !w.direct);
-  const huffRow = has('conv1d', (w) => w.huffman);
-  const huffDot = has('dense', (w) => w.huffman);
-  const rleRow = has('conv1d', (w) => w.rle);
-  const rleDot = has('dense', (w) => w.rle);
+  const any = (test: (l: ConvView | DenseView) => boolean): boolean => coded.some(test);
+  const huffRowsChecked = any((l) => l.decode.huffman && l.decode.checked);
+  const huffRowsFast = any((l) => l.decode.huffman && !l.decode.checked);
+  const rleRows = any((l) => l.decode.rle);
+  const rleListChecked = any((l) => l.sparse !== null && l.decode.checked);
+  const rleListFast = any((l) => l.sparse !== null && !l.decode.checked);
+  const expand8 = any((l) => l.decode.direct8);
+  const packedRows = any((l) => l.decode.packed);
   return {
-    bits: coded.some((l) => !l.weights.direct),
-    packed: packedRow || packedDot,
-    packedRow,
-    packedDot,
-    huffToken: huffRow || huffDot || rleRow || rleDot,
-    huffLiteral: huffRow || huffDot,
-    huffRow,
-    huffDot,
-    rle: rleRow || rleDot,
-    rleRow,
-    rleDot,
-    dotS8: has('conv1d', (w) => !w.rle) || has('dense', (w) => w.direct),
-    dotSparse: rleRow,
+    mac: coded.length > 0,
+    bits: any((l) => l.decode.stream),
+    packed: expand8 || packedRows,
+    expand8,
+    packedRows,
+    huffToken: any((l) => l.decode.lut),
+    huffRows: huffRowsChecked || huffRowsFast,
+    huffRowsChecked,
+    huffRowsFast,
+    rle: rleRows || rleListChecked || rleListFast,
+    rleRows,
+    rleList: rleListChecked || rleListFast,
+    rleListChecked,
+    rleListFast,
+    macDense: any((l) => l.mac.dense),
+    macSparse: any((l) => !l.mac.dense),
   };
 }

@@ -1,5 +1,6 @@
-// The generated C cross-compiles for the Cortex-M4 with the strict flags, and the object file has
-// the sections the size stage reads, with the sizes the memory plan reports.
+// The generated C cross-compiles for the Cortex-M4 with the strict flags at every optimization
+// level that enables the DSP kernels, and the object file has the sections the size stage reads,
+// with the sizes the memory plan reports.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,13 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateC, type GeneratedC } from '../../src/codegen/index.js';
 import type { CompressedModel } from '../../src/compress/model.js';
+import {
+  calibrationWindows,
+  compressVariant,
+  randomFloatModel,
+  referenceGraph,
+  VARIANTS,
+} from '../../src/bench/kernels.bench.js';
 import { randomModel } from '../helpers/randomModel.js';
 import { writeGenerated } from './cbuild.js';
 import { edgeModels } from './models.js';
@@ -42,11 +50,22 @@ const cases: { name: string; model: CompressedModel }[] = [
   { name: 'rle only', model: randomModel(205, { codings: ['rle-huffman'] }) },
   { name: 'huffman only', model: randomModel(206, { codings: ['huffman'] }) },
   ...edgeModels().filter((e) => ['direct-8-bit', 'long-zero-runs', 'only-a-view'].includes(e.name)),
+  // Long rows: the Cortex-M4 inline-assembly loops (13 pinned registers) with every decoder.
+  ...benchModels(),
 ];
+
+function benchModels(): { name: string; model: CompressedModel }[] {
+  const graph = referenceGraph();
+  const float = randomFloatModel(graph, 5);
+  const cal = calibrationWindows(graph, 4, 5);
+  return VARIANTS.filter((v) => v.coding !== 'packed' || v.bits === 8)
+    .filter((v) => v.sparsity === 0 || v.coding !== 'packed')
+    .map((v) => ({ name: `reference ${v.label}`, model: compressVariant(float, v, cal) }));
+}
 
 describe('arm-none-eabi-gcc, Cortex-M4', () => {
   for (const [i, c] of cases.entries()) {
-    for (const opt of ['-Os', '-O2', '-O3']) {
+    for (const opt of ['-O1', '-Og', '-Os', '-O2', '-O3']) {
       it(`${c.name} ${opt}: compiles cleanly, sections match the plan`, async () => {
         const g: GeneratedC = generateC(c.model);
         const d = join(dir, `m${i}${opt}`);

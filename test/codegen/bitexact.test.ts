@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildView } from '../../src/codegen/view.js';
 import type { CompressedModel } from '../../src/compress/model.js';
 import { argmax } from '../../src/fixedpoint/semantics.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
@@ -65,6 +66,16 @@ describe('generated C vs host reference (gcc, host)', () => {
           seen.add(`${l.kind}:stride${l.stride}`);
         }
       }
+      // The kernel variants the compiler chose (templates/kernels/weighted.c.hbs, portable path here).
+      for (const l of buildView(m).view.layers) {
+        if (l.partial !== 'conv1d' && l.partial !== 'dense') continue;
+        seen.add(l.mac.dense ? 'mac:dense' : 'mac:sparse');
+        seen.add(l.mac.aligned ? 'mac:aligned' : 'mac:unaligned');
+        if (l.mac.partial) seen.add('mac:partial-block');
+        if (l.decode.lut) seen.add(l.decode.checked ? 'decode:checked' : 'decode:fast');
+        if (l.sparse && l.sparse.tb > 1) seen.add('sparse:blocked');
+        if (l.weights.rle) seen.add(l.mac.dense ? 'rle:dense' : 'rle:sparse');
+      }
       const [T, C] = m.inputShape;
       if (T % 2 === 1) seen.add('odd T');
       if (C % 2 === 1 && C > 1) seen.add('odd C');
@@ -74,6 +85,8 @@ describe('generated C vs host reference (gcc, host)', () => {
       for (const c of ['packed', 'huffman', 'rle-huffman']) want.push(`${k}:${c}`);
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
     want.push('per-layer', 'per-channel', 'odd T', 'odd C');
+    want.push('mac:dense', 'mac:sparse', 'mac:aligned', 'mac:unaligned', 'mac:partial-block');
+    want.push('decode:checked', 'decode:fast', 'sparse:blocked', 'rle:dense', 'rle:sparse');
     for (const k of ['conv1d', 'maxpool1d', 'avgpool1d']) {
       want.push(`${k}:same`, `${k}:valid`, `${k}:stride1`, `${k}:stride2`);
     }

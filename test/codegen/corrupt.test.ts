@@ -7,56 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateC } from '../../src/codegen/index.js';
-import type { CompressedModel, QConv1D, QDense } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/compress/model.js';
 import { runReference } from '../../src/reference/index.js';
 import { TinyforgeError } from '../../src/util/errors.js';
-import { makeRng, randInt, randomInput, randomModel } from '../helpers/randomModel.js';
+import { randomInput, randomModel } from '../helpers/randomModel.js';
 import { buildRunner, runRunner, type RunOutput } from './cbuild.js';
+import { coded, damage, type Damage, type Variant } from './damage.js';
 import { edgeModels } from './models.js';
 
 const TF_ERR_CORRUPT = 1;
 const WINDOWS = 4;
-
-type Damage = 'flip' | 'truncate';
-
-interface Variant {
-  name: string;
-  damage: Damage;
-  model: CompressedModel;
-}
-
-function coded(m: CompressedModel): (QConv1D | QDense)[] {
-  return m.layers.filter((l): l is QConv1D | QDense => l.kind === 'conv1d' || l.kind === 'dense');
-}
-
-/** A deep copy with one layer's bitstream damaged. */
-function damage(base: CompressedModel, how: Damage, seed: number): CompressedModel {
-  const rng = makeRng(seed);
-  const m: CompressedModel = {
-    ...base,
-    layers: base.layers.map((l) =>
-      l.kind === 'conv1d' || l.kind === 'dense'
-        ? { ...l, weights: { ...l.weights, bitstream: l.weights.bitstream.slice() } }
-        : l,
-    ),
-  };
-  const layers = coded(m);
-  const l = layers[randInt(rng, 0, layers.length - 1)];
-  const w = l.weights;
-  if (how === 'flip') {
-    const flips = randInt(rng, 1, 3);
-    for (let i = 0; i < flips; i++) {
-      const bit = randInt(rng, 0, Math.max(0, w.bitLength - 1));
-      w.bitstream[bit >> 3] ^= 0x80 >> (bit & 7);
-    }
-  } else {
-    // Keep bitLength consistent with the array (else the compiler refuses the model, tested below).
-    const bytes = randInt(rng, 0, w.bitstream.length - 1);
-    w.bitstream = w.bitstream.slice(0, bytes);
-    w.bitLength = Math.min(w.bitLength, 8 * bytes);
-  }
-  return m;
-}
 
 function variants(): Variant[] {
   const bases: CompressedModel[] = [];
