@@ -1,39 +1,17 @@
+import { runCommand } from '../helpers/cli.js';
 // `tinyforge compile` through yargs, in process: files written, the plan printed as a table or
 // JSON, and user errors (missing or damaged .tfm, unwritable --out) reported without half-written output.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import yargs from 'yargs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCommand } from '../../src/cli/commands/compile.js';
-import { reportError } from '../../src/cli/output.js';
 import { generateC } from '../../src/codegen/index.js';
 import { writeTfm } from '../../src/format/index.js';
 import { randomModel } from '../helpers/randomModel.js';
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await yargs(args)
-      .scriptName('tinyforge')
-      .exitProcess(false)
-      .strict()
-      .fail((msg, error) => {
-        throw error ?? Object.assign(new Error(msg), { usage: true });
-      })
-      .command(compileCommand)
-      .parseAsync();
-  } catch (error) {
-    code = reportError(error);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err, code };
+function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  return runCommand(compileCommand, args);
 }
 
 describe('tinyforge compile', () => {

@@ -1,38 +1,16 @@
+import { runCommand } from '../helpers/cli.js';
 // `tinyforge size` through yargs, in process: the table, --json, --top, --stack, run.json, errors.
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import yargs from 'yargs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sizeCommand } from '../../src/cli/commands/size.js';
-import { reportError } from '../../src/cli/output.js';
 import { CATEGORIES } from '../../src/size/index.js';
 import { buildFirmware, EXPECTED, type Firmware, MODEL } from './firmware.js';
 
 /** Runs `tinyforge <args>` with only the size command; returns stdout, stderr and the exit code. */
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await yargs(args)
-      .scriptName('tinyforge')
-      .exitProcess(false)
-      .strict()
-      .fail((msg, error) => {
-        throw error ?? Object.assign(new Error(msg), { usage: true });
-      })
-      .command(sizeCommand)
-      .parseAsync();
-  } catch (error) {
-    code = reportError(error);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err, code };
+function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  return runCommand(sizeCommand, args);
 }
 
 describe('tinyforge size', () => {

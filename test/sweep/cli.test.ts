@@ -1,40 +1,18 @@
+import { runCommand } from '../helpers/cli.js';
 // `tinyforge sweep` through yargs, in process: a sweep answered from its cache, --json, --budget
 // on an existing results folder, and the exit codes. The cache is filled with fake stages first
 // (cache keys do not depend on the runner), so no training runs here.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import yargs from 'yargs';
 import { sweepCommand } from '../../src/cli/commands/sweep.js';
-import { reportError } from '../../src/cli/output.js';
 import { parseSweepConfig, type SweepConfigInput } from '../../src/sweep/config.js';
 import type { SweepRow } from '../../src/sweep/results.js';
 import { runSweep } from '../../src/sweep/sweep.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await yargs(args)
-      .scriptName('tinyforge')
-      .exitProcess(false)
-      .strict()
-      .fail((msg, error) => {
-        throw error ?? Object.assign(new Error(msg), { usage: true });
-      })
-      .command(sweepCommand)
-      .parseAsync();
-  } catch (error) {
-    code = reportError(error);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err, code };
+function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  return runCommand(sweepCommand, args);
 }
 
 // The cache holds fake .tfm files: keep the on-target slot empty whatever target.ts binds.

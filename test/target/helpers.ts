@@ -1,13 +1,11 @@
+import { runCommand } from '../helpers/cli.js';
 // Shared by the target tests: temporary folders, a small model trained on synthetic data, the CLI
 // run in process, and bit flips in a built firmware's weight arrays.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, vi } from 'vitest';
-import yargs from 'yargs';
-import type { CommandModule } from 'yargs';
-import { reportError } from '../../src/cli/output.js';
+import { afterAll } from 'vitest';
 import { compressModel, type CompressOptions } from '../../src/compress/compress.js';
 import type { CompressedModel } from '../../src/compress/model.js';
 import type { ArchSpec } from '../../src/graph/arch.js';
@@ -80,34 +78,7 @@ export async function compressTrained(
 }
 
 /** Runs one CLI command in process; returns stdout, stderr and the exit code main.ts would give. */
-export async function runCli(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  command: CommandModule<any, any>,
-  args: string[],
-): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  let code = 0;
-  try {
-    await yargs(args)
-      .scriptName('tinyforge')
-      .exitProcess(false)
-      .strict()
-      .fail((msg, error) => {
-        throw error ?? Object.assign(new Error(msg), { usage: true });
-      })
-      .command(command)
-      .parseAsync();
-  } catch (error) {
-    code = reportError(error);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err, code };
-}
+export const runCli = runCommand;
 
 interface ElfSymbol {
   value: number;
