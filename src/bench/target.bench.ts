@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatTable } from '../cli/table.js';
-import { compressModel, type CompressOptions } from '../compress/compress.js';
+import { compressModel, type CompressOptions, DEFAULT_COMPRESS_OPTIONS } from '../compress/compress.js';
 import { loadCompressData } from '../compress/data.js';
 import { loadDataset } from '../data/load.js';
 import type { Normalization } from '../data/normalize.js';
@@ -72,17 +72,7 @@ export async function run(): Promise<void> {
         normalization,
         { ...cd, eval: evalSlice },
         {
-          prune: 0,
-          structured: false,
-          pruneScope: 'layer',
-          bits: 8,
-          perChannel: true,
-          coding: 'packed',
-          finetuneEpochs: 0,
-          seed: 1,
-          lr: 5e-4,
-          batchSize: 64,
-          progress: 'none',
+          ...DEFAULT_COMPRESS_OPTIONS,
           ...c.opts,
         },
       );

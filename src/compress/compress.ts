@@ -43,6 +43,21 @@ export interface CompressOptions {
   log?: (line: string) => void;
 }
 
+/** 8-bit per-channel packed, no pruning or fine-tuning: the baseline every caller starts from. */
+export const DEFAULT_COMPRESS_OPTIONS: CompressOptions = {
+  prune: 0,
+  structured: false,
+  pruneScope: 'layer',
+  bits: 8,
+  perChannel: true,
+  coding: 'packed',
+  finetuneEpochs: 0,
+  seed: 1,
+  lr: 5e-4,
+  batchSize: 64,
+  progress: 'none',
+};
+
 /** Normalized data the compressor fine-tunes, calibrates and evaluates on. */
 export interface CompressData {
   train: WindowSet;

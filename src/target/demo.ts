@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatTable, pct } from '../cli/table.js';
 import { reportError } from '../cli/output.js';
-import { compressModel, type CompressOptions } from '../compress/compress.js';
+import { compressModel, type CompressOptions, DEFAULT_COMPRESS_OPTIONS } from '../compress/compress.js';
 import { trainModel } from '../train/trainer.js';
 import { buildModelFirmware } from './build.js';
 import { bytes, num } from './format.js';
@@ -93,16 +93,7 @@ export async function runDemo(opts: { out: string; data: string; epochs: number 
       p.normalization,
       { train: p.train, val: p.val, eval: evalSlice, evalName: `test (first ${k})` },
       {
-        prune: 0,
-        structured: false,
-        pruneScope: 'layer',
-        bits: 8,
-        perChannel: true,
-        coding: 'packed',
-        finetuneEpochs: 0,
-        seed: 1,
-        lr: 5e-4,
-        batchSize: 64,
+        ...DEFAULT_COMPRESS_OPTIONS,
         progress: 'auto',
         ...config.compress,
       },

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll } from 'vitest';
-import { compressModel, type CompressOptions } from '../../src/compress/compress.js';
+import {
+  compressModel,
+  type CompressOptions,
+  DEFAULT_COMPRESS_OPTIONS,
+} from '../../src/compress/compress.js';
 import type { CompressedModel } from '../../src/compress/model.js';
 import type { ArchSpec } from '../../src/graph/arch.js';
 import { trainModel, type TrainedModel } from '../../src/train/trainer.js';
@@ -45,17 +49,7 @@ export async function trainSmall(data = SYNTH, epochs = 4): Promise<TrainedModel
 }
 
 const BASE: CompressOptions = {
-  prune: 0,
-  structured: false,
-  pruneScope: 'layer',
-  bits: 8,
-  perChannel: true,
-  coding: 'packed',
-  finetuneEpochs: 0,
-  seed: 1,
-  lr: 5e-4,
-  batchSize: 64,
-  progress: 'none',
+  ...DEFAULT_COMPRESS_OPTIONS,
 };
 
 /** Compresses a trained model (no fine-tuning) with the given settings. */

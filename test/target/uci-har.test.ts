@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CompressedModel } from '../../src/compress/model.js';
 import { loadCompressData } from '../../src/compress/data.js';
-import { compressModel } from '../../src/compress/compress.js';
+import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { loadDataset } from '../../src/data/load.js';
 import { quantizeWindow, runReferenceBatch } from '../../src/reference/index.js';
 import { buildModelFirmware, measureOnTarget } from '../../src/target/index.js';
@@ -67,17 +67,7 @@ describe('UCI HAR test split on the emulated Cortex-M4', () => {
         normalization,
         { ...data, eval: evalSlice },
         {
-          prune: 0,
-          structured: false,
-          pruneScope: 'layer',
-          bits: 8,
-          perChannel: true,
-          coding: 'packed',
-          finetuneEpochs: 0,
-          seed: 1,
-          lr: 5e-4,
-          batchSize: 64,
-          progress: 'none',
+          ...DEFAULT_COMPRESS_OPTIONS,
         },
       );
 
