@@ -1,18 +1,50 @@
 // `tinyforge compress`: trained model directory -> .tfm compressed model graph + per-layer report.
-import type { CommandModule } from 'yargs';
+import type { CommandModule, Options } from 'yargs';
 import { loadModelDir } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
-import { compressModel, type CompressReport } from '../../compress/compress.js';
+import { compressModel, type CompressOptions, type CompressReport } from '../../compress/compress.js';
 import { loadCompressData } from '../../compress/data.js';
 import { writeTfm } from '../../format/index.js';
 import { CODINGS } from '../../compress/model.js';
 import { printJson } from '../output.js';
 import { formatTable, pct } from '../table.js';
 
-interface Args {
-  model: string;
-  data: string;
-  out: string;
+/** The compression options, shared by `compress` and `deploy`. */
+export const COMPRESS_OPTIONS = {
+  prune: {
+    type: 'number',
+    default: 0,
+    describe: 'target sparsity (or filter fraction with --structured), 0..0.99',
+  },
+  structured: {
+    type: 'boolean',
+    default: false,
+    describe: 'remove whole Conv1D filters instead of single weights',
+  },
+  'prune-scope': {
+    choices: ['layer', 'global'],
+    default: 'layer',
+    describe: 'unstructured pruning threshold per layer or global',
+  },
+  bits: { type: 'number', default: 8, describe: 'weight bits, 2..8' },
+  'per-channel': {
+    type: 'boolean',
+    default: true,
+    describe: 'weight scale per output channel (--no-per-channel: per layer)',
+  },
+  coding: { choices: [...CODINGS, 'auto'], default: 'auto', describe: 'weight coding per layer' },
+  'finetune-epochs': {
+    type: 'number',
+    default: 0,
+    describe: 'fine-tuning epochs (pruning schedule + fake quantization)',
+  },
+  'eval-split': { choices: ['test', 'val'], default: 'test', describe: 'split the accuracy is reported on' },
+  seed: { type: 'number', default: 1 },
+  lr: { type: 'number', default: 5e-4, describe: 'fine-tuning learning rate' },
+  'batch-size': { type: 'number', default: 64 },
+} as const satisfies Record<string, Options>;
+
+export interface CompressArgs {
   prune: number;
   structured: boolean;
   'prune-scope': 'layer' | 'global';
@@ -24,6 +56,28 @@ interface Args {
   seed: number;
   lr: number;
   'batch-size': number;
+}
+
+/** Parsed flags to compressor settings. */
+export function compressOptionsFrom(a: CompressArgs): Omit<CompressOptions, 'log' | 'progress'> {
+  return {
+    prune: a.prune,
+    structured: a.structured,
+    pruneScope: a['prune-scope'],
+    bits: a.bits,
+    perChannel: a['per-channel'],
+    coding: a.coding as CompressOptions['coding'],
+    finetuneEpochs: a['finetune-epochs'],
+    seed: a.seed,
+    lr: a.lr,
+    batchSize: a['batch-size'],
+  };
+}
+
+interface Args extends CompressArgs {
+  model: string;
+  data: string;
+  out: string;
   json: boolean;
 }
 
@@ -43,45 +97,7 @@ export const compressCommand: CommandModule<object, Args> = {
         describe: 'UCI HAR directory or synthetic[:opts] (fine-tuning, calibration, accuracy)',
       })
       .option('out', { type: 'string', demandOption: true, describe: 'output .tfm file' })
-      .option('prune', {
-        type: 'number',
-        default: 0,
-        describe: 'target sparsity (or filter fraction with --structured), 0..0.99',
-      })
-      .option('structured', {
-        type: 'boolean',
-        default: false,
-        describe: 'remove whole Conv1D filters instead of single weights',
-      })
-      .option('prune-scope', {
-        choices: ['layer', 'global'] as const,
-        default: 'layer' as const,
-        describe: 'unstructured pruning threshold per layer or global',
-      })
-      .option('bits', { type: 'number', default: 8, describe: 'weight bits, 2..8' })
-      .option('per-channel', {
-        type: 'boolean',
-        default: true,
-        describe: 'weight scale per output channel (--no-per-channel: per layer)',
-      })
-      .option('coding', {
-        choices: [...CODINGS, 'auto'],
-        default: 'auto',
-        describe: 'weight coding per layer',
-      })
-      .option('finetune-epochs', {
-        type: 'number',
-        default: 0,
-        describe: 'fine-tuning epochs (pruning schedule + fake quantization)',
-      })
-      .option('eval-split', {
-        choices: ['test', 'val'] as const,
-        default: 'test' as const,
-        describe: 'split the accuracy is reported on',
-      })
-      .option('seed', { type: 'number', default: 1 })
-      .option('lr', { type: 'number', default: 5e-4, describe: 'fine-tuning learning rate' })
-      .option('batch-size', { type: 'number', default: 64 })
+      .options(COMPRESS_OPTIONS)
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as never,
   handler: async (a) => {
     const log = a.json ? () => {} : (s: string) => process.stderr.write(s + '\n');
@@ -89,16 +105,7 @@ export const compressCommand: CommandModule<object, Args> = {
     if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
     const data = loadCompressData(a.data, loaded.normalization, a['eval-split']);
     const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
-      prune: a.prune,
-      structured: a.structured,
-      pruneScope: a['prune-scope'],
-      bits: a.bits,
-      perChannel: a['per-channel'],
-      coding: a.coding as never,
-      finetuneEpochs: a['finetune-epochs'],
-      seed: a.seed,
-      lr: a.lr,
-      batchSize: a['batch-size'],
+      ...compressOptionsFrom(a),
       progress: a.json ? 'none' : 'auto',
       log,
     });

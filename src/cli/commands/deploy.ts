@@ -5,7 +5,6 @@ import { basename, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { compressModel } from '../../compress/compress.js';
 import { loadCompressData } from '../../compress/data.js';
-import { CODINGS } from '../../compress/model.js';
 import { loadModelDir } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
 import {
@@ -21,7 +20,12 @@ import { bytes, num } from '../../target/format.js';
 import { TinyforgeError } from '../../util/errors.js';
 import { printJson } from '../output.js';
 import { formatTable, pct } from '../table.js';
-import { formatCompressReport } from './compress.js';
+import {
+  COMPRESS_OPTIONS,
+  compressOptionsFrom,
+  formatCompressReport,
+  type CompressArgs,
+} from './compress.js';
 import {
   optLevelFrom,
   pickSplit,
@@ -31,21 +35,10 @@ import {
   type OptLevelArgs,
 } from './build.js';
 
-interface DeployArgs extends OptLevelArgs {
+interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
   data: string;
   out: string;
-  prune: number;
-  structured: boolean;
-  'prune-scope': 'layer' | 'global';
-  bits: number;
-  'per-channel': boolean;
-  coding: string;
-  'finetune-epochs': number;
-  'eval-split': 'test' | 'val';
-  seed: number;
-  lr: number;
-  'batch-size': number;
   board: string;
   cflags?: string;
   limit?: number;
@@ -75,33 +68,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
           demandOption: true,
           describe: 'build folder: model.tfm, sources, firmware, size and run reports',
         })
-        .option('prune', {
-          type: 'number',
-          default: 0,
-          describe: 'target sparsity (or filter fraction with --structured)',
-        })
-        .option('structured', { type: 'boolean', default: false, describe: 'remove whole Conv1D filters' })
-        .option('prune-scope', { choices: ['layer', 'global'] as const, default: 'layer' as const })
-        .option('bits', { type: 'number', default: 8, describe: 'weight bits, 2..8' })
-        .option('per-channel', {
-          type: 'boolean',
-          default: true,
-          describe: 'weight scale per output channel',
-        })
-        .option('coding', {
-          choices: [...CODINGS, 'auto'],
-          default: 'auto',
-          describe: 'weight coding per layer',
-        })
-        .option('finetune-epochs', { type: 'number', default: 0, describe: 'fine-tuning epochs' })
-        .option('eval-split', {
-          choices: ['test', 'val'] as const,
-          default: 'test' as const,
-          describe: 'split of the host accuracies',
-        })
-        .option('seed', { type: 'number', default: 1 })
-        .option('lr', { type: 'number', default: 5e-4, describe: 'fine-tuning learning rate' })
-        .option('batch-size', { type: 'number', default: 64 })
+        .options(COMPRESS_OPTIONS)
         .option('board', { type: 'string', default: DEFAULT_BOARD })
         .option('cflags', { type: 'string', describe: 'extra compiler flags: --cflags="-funroll-loops"' })
         .option('limit', { type: 'number', describe: 'run only the first N test windows on the target' })
@@ -123,16 +90,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     log(`deploy: compressing ${a.model}`);
     const data = loadCompressData(a.data, loaded.normalization, a['eval-split']);
     const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
-      prune: a.prune,
-      structured: a.structured,
-      pruneScope: a['prune-scope'],
-      bits: a.bits,
-      perChannel: a['per-channel'],
-      coding: a.coding as never,
-      finetuneEpochs: a['finetune-epochs'],
-      seed: a.seed,
-      lr: a.lr,
-      batchSize: a['batch-size'],
+      ...compressOptionsFrom(a),
       progress: a.json ? 'none' : 'auto',
       log,
     });
