@@ -3,18 +3,11 @@
 // header lists in order (float32 / int32, little-endian as every supported host). Written to a
 // temporary file and renamed, so a crash never leaves a half-written cache entry.
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HarDataset, WindowSet } from './dataset.js';
+import { writeFileAtomic } from '../util/files.js';
 
 const MAGIC = 'TFDS1\n';
 
@@ -75,14 +68,7 @@ export function writeDatasetCache(path: string, ds: HarDataset): void {
     if (s.subjects) parts.push(Buffer.from(s.subjects.buffer, s.subjects.byteOffset, s.subjects.byteLength));
   }
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, Buffer.concat(parts));
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw e;
-  }
+  writeFileAtomic(path, Buffer.concat(parts));
 }
 
 /** The cached data set, or undefined when absent or unreadable (the caller then parses again). */

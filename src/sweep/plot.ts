@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '../train/modelDir.js';
+import { writeFileAtomic } from '../util/files.js';
 import { KB } from './budget.js';
 import { METRIC_TEXT, PAPER_FRONT, sortByMemory, type MemoryMetric, type SweepRow } from './results.js';
 

@@ -2,7 +2,7 @@
 // no time stamps, so a sweep answered from its cache writes the same bytes again.
 import { join } from 'node:path';
 import { pct } from '../cli/table.js';
-import { writeFileAtomic } from '../train/modelDir.js';
+import { writeFileAtomic } from '../util/files.js';
 import { widthLabel } from './config.js';
 import { KB } from './budget.js';
 import { paretoFront } from './pareto.js';

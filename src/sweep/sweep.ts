@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { archToGraph, parseArch } from '../graph/arch.js';
-import { writeFileAtomic } from '../train/modelDir.js';
+import { writeFileAtomic } from '../util/files.js';
 import {
   expandPoints,
   isSyntheticSpec,

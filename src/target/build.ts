@@ -24,7 +24,7 @@ import { formatSizeTable, loadSize, parseMapFile, sizeReport, type SizeReport } 
 import { CATEGORIES } from '../size/categorize.js';
 import { TinyforgeError } from '../util/errors.js';
 import { embedSources } from './embed.js';
-import { toJsonText, writeFileAtomic } from './files.js';
+import { toJsonText, writeFileAtomic } from '../util/files.js';
 import { quantizeWindows, writeWindowsFile } from './windows.js';
 
 export const HARNESS_DIR = join(FIRMWARE_DIR, 'harness');

@@ -15,7 +15,7 @@ import { prepareReference, runPrepared, runReference } from '../reference/index.
 import { loadSize } from '../size/index.js';
 import { TinyforgeError } from '../util/errors.js';
 import { BUILD_FILES, crcHex, DEFAULT_BOARD, modelCrc, readBuildInfo, type BuildInfo } from './build.js';
-import { toJsonText, writeFileAtomic } from './files.js';
+import { toJsonText, writeFileAtomic } from '../util/files.js';
 import { layerMacs, modelMacs } from './macs.js';
 import { startTicker, type ProgressMode } from './progress.js';
 import { corruptionReport, parseHarnessOutput, type HarnessOutput } from './records.js';

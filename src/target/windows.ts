@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { CompressedModel } from '../compress/model.js';
 import { quantizeWindow } from '../reference/input.js';
 import { TinyforgeError } from '../util/errors.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../util/files.js';
 
 export const WINDOWS_MAGIC = 'TFW1';
 export const WINDOWS_HEADER_BYTES = 16;

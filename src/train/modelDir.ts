@@ -4,16 +4,8 @@
 //   normalization.json  per-channel mean/std the input must be scaled with, and their source
 //   training.json       history, accuracy, time, backend, seed (optional)
 // @tensorflow/tfjs has no file:// handler in Node, so saving goes through tf.io.withSaveHandler.
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Normalization } from '../data/normalize.js';
@@ -22,20 +14,9 @@ import { importTfjsLayersModel } from '../graph/importTfjs.js';
 import type { FloatModel, Layer, ModelGraph } from '../graph/ir.js';
 import { inferShapes } from '../graph/ir.js';
 import { TinyforgeError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/files.js';
 
 export const GRAPH_FORMAT = 'tinyforge-graph/1';
-
-/** Writes a file atomically (temp file + rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw e;
-  }
-}
 
 function kerasLayer(l: Layer): tf.layers.Layer {
   switch (l.kind) {

@@ -1,4 +1,4 @@
-// Small file helpers of the target stage: atomic writes (temporary file + rename) and JSON.
+// File helpers every stage uses: atomic writes (temporary file + rename) and JSON.
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
