@@ -16,18 +16,7 @@ import { deployableGraph } from '../graph/fold.js';
 import { inferShapes, type FloatModel, type ModelGraph } from '../graph/ir.js';
 import { buildModelFirmware, measureOnTarget, modelMacs, type TargetResult } from '../target/index.js';
 import { HAR_DEFAULT_ARCH } from '../train/archs/index.js';
-
-/** mulberry32: deterministic weights and windows from a seed. */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../data/prng.js';
 
 function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
@@ -73,7 +62,7 @@ export function harDefaultGraph(): ModelGraph {
 
 /** He-normal kernels and small biases from a seed: a float model with trained-like weight statistics. */
 export function randomFloatModel(graph: ModelGraph, seed: number): FloatModel {
-  const rng = rng32(seed);
+  const rng = mulberry32(seed);
   const params: FloatModel['params'] = {};
   for (const info of inferShapes(graph)) {
     const { layer } = info;
@@ -92,7 +81,7 @@ export function randomFloatModel(graph: ModelGraph, seed: number): FloatModel {
 
 /** Normalized calibration windows (standard normal), deterministic. */
 export function calibrationWindows(graph: ModelGraph, n: number, seed: number): Float32Array {
-  const rng = rng32(seed);
+  const rng = mulberry32(seed);
   const size = graph.inputShape[0] * graph.inputShape[1];
   return Float32Array.from({ length: n * size }, () => gaussian(rng));
 }
@@ -166,7 +155,7 @@ export interface Measured {
 
 /** Deterministic int8 windows (the instruction counts do not depend on the data). */
 function inputsFor(model: CompressedModel, n: number, seed: number): Int8Array {
-  const rng = rng32(seed);
+  const rng = mulberry32(seed);
   const size = model.inputShape[0] * model.inputShape[1];
   return Int8Array.from({ length: n * size }, () =>
     Math.max(-128, Math.min(127, Math.round(24 * gaussian(rng)))),

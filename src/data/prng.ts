@@ -95,3 +95,15 @@ export class Rng {
     return this.nextU32() >>> 1;
   }
 }
+
+/** mulberry32 as a bare function: a seeded stream of floats in [0, 1) for tests and benchmarks. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

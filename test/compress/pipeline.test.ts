@@ -13,6 +13,7 @@ import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, initParams, readParams } from '../../src/train/forward.js';
 import {
   compressModel,
+  DEFAULT_COMPRESS_OPTIONS,
   fixedAccuracy,
   floatAccuracy,
   type CompressData,
@@ -21,6 +22,9 @@ import { readTfm, writeTfm } from '../../src/format/index.js';
 import { decodeWeights } from '../../src/compress/coding/index.js';
 import type { QConv1D, QDense } from '../../src/compress/model.js';
 import { evaluateTfm } from '../../src/cli/commands/evaluate.js';
+
+/** The library baseline with this small model's fine-tuning settings. */
+const BASE = { ...DEFAULT_COMPRESS_OPTIONS, lr: 1e-3, batchSize: 32 };
 
 let trained: FloatModel;
 let data: CompressData;
@@ -64,17 +68,7 @@ beforeAll(async () => {
 describe('compressModel on a trained model', () => {
   it('8-bit per-channel post-training quantization keeps accuracy close to float', async () => {
     const { report } = await compressModel(trained, norm, data, {
-      prune: 0,
-      structured: false,
-      pruneScope: 'layer',
-      bits: 8,
-      perChannel: true,
-      coding: 'packed',
-      finetuneEpochs: 0,
-      seed: 1,
-      lr: 1e-3,
-      batchSize: 32,
-      progress: 'none',
+      ...BASE,
     });
     expect(report.floatAccuracy).toBeGreaterThan(0.5); // the model learned something
     expect(Math.abs(report.fixedAccuracy - report.floatAccuracy)).toBeLessThanOrEqual(0.03);
@@ -82,17 +76,11 @@ describe('compressModel on a trained model', () => {
 
   it('prune 60% + 4-bit QAT + rle-huffman: sparsity reached, zeros coded cheaply, .tfm round trip', async () => {
     const { model, report } = await compressModel(trained, norm, data, {
+      ...BASE,
       prune: 0.6,
-      structured: false,
-      pruneScope: 'layer',
       bits: 4,
-      perChannel: true,
       coding: 'rle-huffman',
       finetuneEpochs: 2,
-      seed: 1,
-      lr: 1e-3,
-      batchSize: 32,
-      progress: 'none',
     });
     for (const l of model.layers.filter(
       (l): l is QConv1D | QDense => l.kind === 'conv1d' || l.kind === 'dense',
@@ -130,17 +118,11 @@ describe('compressModel on a trained model', () => {
 
   it('structured pruning removes filters and still runs', async () => {
     const { model, report } = await compressModel(trained, norm, data, {
+      ...BASE,
       prune: 0.5,
       structured: true,
-      pruneScope: 'layer',
-      bits: 8,
-      perChannel: true,
       coding: 'auto',
       finetuneEpochs: 1,
-      seed: 1,
-      lr: 1e-3,
-      batchSize: 32,
-      progress: 'none',
     });
     const convs = model.layers.filter((l): l is QConv1D => l.kind === 'conv1d');
     expect(convs.map((c) => c.filters)).toEqual([4, 6]);

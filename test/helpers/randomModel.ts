@@ -3,18 +3,10 @@ import { encodeWeights, type CodingChoice } from '../../src/compress/coding/weig
 import { CODINGS, type CompressedModel, type QLayer } from '../../src/compress/model.js';
 import { outLength, padLeft as irPadLeft, type Padding } from '../../src/graph/ir.js';
 import { checkModel } from '../../src/reference/check.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
-/** mulberry32: small, fast, deterministic from a 32-bit seed. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG (the project's one mulberry32). */
+export const makeRng = mulberry32;
 
 /** Integer in [lo, hi]. */
 export function randInt(rng: () => number, lo: number, hi: number): number {
