@@ -22,65 +22,78 @@ export function formatDuration(s: number): string {
   return `${sec}s`;
 }
 
+/** The progress of a sweep: one line (bar) per phase; phases may run at the same time. */
+export interface SweepProgress {
+  /** `total` counts every job of the phase, `already` those answered from the cache. */
+  phase(name: string, total: number, already: number, slots?: number): PhaseProgress;
+  stop(): void;
+}
+
 /**
- * Progress of one phase (training models, or points). `total` counts every job of the phase,
- * `already` those answered from the cache. The estimate is the mean time of a computed job times
- * the jobs left, shared among the slots.
+ * Phases (training models, points) share one display: on a terminal a cli-progress MultiBar, so
+ * that points can run while wider models still train; otherwise one plain line per finished job.
+ * The estimate is the mean time of a computed job times the jobs left, shared among the slots.
  */
-export function phaseProgress(
+export function sweepProgress(
   mode: SweepProgressMode,
-  name: string,
-  total: number,
-  already: number,
-  /** Jobs running side by side. */
-  slots = 1,
   write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
-): PhaseProgress {
+): SweepProgress {
   const m = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'log') : mode;
-  let computed = 0;
-  let jobSeconds = 0;
-  const stats = () => {
-    const left = total - already - computed;
-    const mean = jobSeconds / computed;
-    return {
-      perJob: computed ? `${mean.toFixed(1)} s` : '-',
-      // not 'eta': cli-progress fills that token itself, from its own (serial) estimate
-      left: computed ? formatDuration((mean * left) / Math.max(1, Math.min(slots, left))) : '?',
-    };
-  };
-  if (m === 'none') return { done: () => {}, stop: () => {} };
-  if (m === 'log') {
-    let n = already;
-    return {
-      done(label, seconds, note) {
-        computed++;
-        jobSeconds += seconds;
-        n++;
-        const s = stats();
-        write(
-          `sweep: ${name} ${n}/${total} ${label}: ${note} in ${seconds.toFixed(1)} s ` +
-            `(mean ${s.perJob}/${name.replace(/s$/, '')}, ${n < total ? `about ${s.left} left` : 'done'})`,
-        );
-      },
-      stop: () => {},
-    };
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${name.padEnd(6)} [{bar}] {value}/{total} | {perJob} each | ETA {left} | {last}`,
-      hideCursor: true,
-      clearOnComplete: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, already, { perJob: '-', left: '?', last: already ? `${already} cached` : '' });
+  let multi: cliProgress.MultiBar | undefined;
   return {
-    done(label, seconds, note) {
-      computed++;
-      jobSeconds += seconds;
-      bar.increment(1, { ...stats(), last: `${label}: ${note}` });
+    phase(name, total, already, slots = 1) {
+      let computed = 0;
+      let jobSeconds = 0;
+      const stats = () => {
+        const left = total - already - computed;
+        const mean = jobSeconds / computed;
+        return {
+          perJob: computed ? `${mean.toFixed(1)} s` : '-',
+          // not 'eta': cli-progress fills that token itself, from its own (serial) estimate
+          left: computed ? formatDuration((mean * left) / Math.max(1, Math.min(slots, left))) : '?',
+        };
+      };
+      if (m === 'none') return { done: () => {}, stop: () => {} };
+      if (m === 'log') {
+        let n = already;
+        return {
+          done(label, seconds, note) {
+            computed++;
+            jobSeconds += seconds;
+            n++;
+            const s = stats();
+            write(
+              `sweep: ${name} ${n}/${total} ${label}: ${note} in ${seconds.toFixed(1)} s ` +
+                `(mean ${s.perJob}/${name.replace(/s$/, '')}, ${n < total ? `about ${s.left} left` : 'done'})`,
+            );
+          },
+          stop: () => {},
+        };
+      }
+      multi ??= new cliProgress.MultiBar(
+        {
+          stream: process.stderr,
+          format: '{phase} [{bar}] {value}/{total} | {perJob} each | ETA {left} | {last}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      const bar = multi.create(total, already, {
+        phase: name.padEnd(6),
+        perJob: '-',
+        left: '?',
+        last: already ? `${already} cached` : '',
+      });
+      return {
+        done(label, seconds, note) {
+          computed++;
+          jobSeconds += seconds;
+          bar.increment(1, { ...stats(), last: `${label}: ${note}` });
+        },
+        stop: () => bar.stop(),
+      };
     },
-    stop: () => bar.stop(),
+    stop: () => multi?.stop(),
   };
 }

@@ -32,7 +32,7 @@ import {
   type Executor,
   type WorkerSpec,
 } from './pool.js';
-import { phaseProgress, type SweepProgressMode } from './progress.js';
+import { sweepProgress, type SweepProgressMode } from './progress.js';
 import {
   POINT_RESULT_SCHEMA,
   type ModelTask,
@@ -295,7 +295,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
   const workerSpec = opts.worker ?? defaultWorkerSpec();
-  const work = Math.max(toTrain.length, todo.length);
+  const work = toTrain.length + todo.length;
   let executor: Executor | undefined;
   let executorKind: SweepSummary['executor'] = 'none';
   if (work > 0) {
@@ -324,82 +324,95 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   opts.signal?.addEventListener('abort', onAbort);
   let finished = 0;
   try {
-    // Phase 1: each missing float model once, in parallel; points wait for all of them.
-    const modelErrors = new Map<string, PointError>();
-    if (toTrain.length > 0 && executor) {
-      const bar = phaseProgress(
-        opts.progress ?? 'auto',
-        'models',
-        modelTasks.length,
-        modelTasks.length - toTrain.length,
-      );
-      await Promise.all(
-        toTrain.map(async (m) => {
-          const lines: string[] = [];
-          let s0 = performance.now();
-          try {
-            await executor!.run(
-              { kind: 'train', task: m },
-              { log: (l) => lines.push(l), stage: countStage, started: () => (s0 = performance.now()) },
-            );
-            bar.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, 'trained');
-          } catch (e) {
-            if (opts.signal?.aborted) return;
-            const err = e instanceof JobError ? e.detail : describeError(e, 'train');
-            modelErrors.set(m.hash, { ...err, stage: 'train' });
-            bar.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, `FAILED: ${err.message}`);
-            for (const l of lines.slice(-20)) log(`  ${l}`);
-          }
-        }),
-      );
-      bar.stop();
-    }
-    if (opts.signal?.aborted) throw new SweepInterrupted(0);
-
-    // Phase 2: the points.
-    if (todo.length > 0 && executor) {
-      const bar = phaseProgress(opts.progress ?? 'auto', 'points', plan.length, cached, executor.slots);
-      await Promise.all(
-        todo.map(async (p) => {
-          const lines: string[] = [];
-          let s0 = performance.now();
-          let result: PointResult;
-          const modelError = modelErrors.get(p.model.hash);
-          if (modelError && !hasCompressedModel(p.task)) {
-            result = failedResult(p.task, modelError);
-            lines.push(`float model of width ${p.model.widthLabel} failed to train: ${modelError.message}`);
-          } else {
-            removeStaleTemps(p.task.dir);
+    // Each missing float model once. Training jobs queue first; a point queues as soon as its own
+    // model is ready, so a wide model's long training does not keep the other cores idle.
+    const progress = sweepProgress(opts.progress ?? 'auto');
+    const modelBar =
+      toTrain.length > 0
+        ? progress.phase('models', modelTasks.length, modelTasks.length - toTrain.length)
+        : undefined;
+    const pointBar =
+      todo.length > 0 && executor ? progress.phase('points', plan.length, cached, executor.slots) : undefined;
+    const trained = new Map<string, Promise<PointError | undefined>>();
+    if (executor) {
+      for (const m of toTrain) {
+        trained.set(
+          m.hash,
+          (async () => {
+            const lines: string[] = [];
+            let s0 = performance.now();
             try {
-              result = (await executor!.run(
-                { kind: 'point', task: p.task },
-                {
-                  log: (l) => lines.push(stamp(s0, l)),
-                  stage: (s) => {
-                    countStage(s);
-                    lines.push(stamp(s0, `stage ${s}`));
-                  },
-                  started: () => (s0 = performance.now()),
-                },
-              )) as PointResult;
+              await executor.run(
+                { kind: 'train', task: m },
+                { log: (l) => lines.push(l), stage: countStage, started: () => (s0 = performance.now()) },
+              );
+              modelBar?.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, 'trained');
+              return undefined;
             } catch (e) {
-              if (opts.signal?.aborted) return;
-              result = failedResult(p.task, e instanceof JobError ? e.detail : describeError(e, 'worker'));
+              const err = e instanceof JobError ? e.detail : describeError(e, 'train');
+              if (opts.signal?.aborted) return { ...err, stage: 'train' as const };
+              modelBar?.done(
+                `width ${m.widthLabel}`,
+                (performance.now() - s0) / 1000,
+                `FAILED: ${err.message}`,
+              );
+              for (const l of lines.slice(-20)) log(`  ${l}`);
+              return { ...err, stage: 'train' as const };
             }
-          }
-          if (opts.signal?.aborted) return;
-          savePoint(p.task, result, lines);
-          results.set(p.task.hash, result);
-          finished++;
-          opts.onPoint?.(result);
-          const note =
-            result.status === 'ok'
-              ? `ok, accuracy ${(100 * (result.target?.accuracy ?? result.host!.accuracy)).toFixed(2)}%`
-              : `FAILED in ${result.error?.stage}: ${result.error?.message}`;
-          bar.done(p.task.label, (performance.now() - s0) / 1000, note);
-        }),
-      );
-      bar.stop();
+          })(),
+        );
+      }
+    }
+
+    try {
+      if (todo.length > 0 && executor) {
+        await Promise.all(
+          todo.map(async (p) => {
+            const lines: string[] = [];
+            let result: PointResult;
+            const needsModel = !hasCompressedModel(p.task);
+            const modelError = needsModel ? await trained.get(p.model.hash) : undefined;
+            if (opts.signal?.aborted) return;
+            let s0 = performance.now();
+            if (modelError) {
+              result = failedResult(p.task, modelError);
+              lines.push(`float model of width ${p.model.widthLabel} failed to train: ${modelError.message}`);
+            } else {
+              removeStaleTemps(p.task.dir);
+              try {
+                result = (await executor.run(
+                  { kind: 'point', task: p.task },
+                  {
+                    log: (l) => lines.push(stamp(s0, l)),
+                    stage: (s) => {
+                      countStage(s);
+                      lines.push(stamp(s0, `stage ${s}`));
+                    },
+                    started: () => (s0 = performance.now()),
+                  },
+                )) as PointResult;
+              } catch (e) {
+                if (opts.signal?.aborted) return;
+                result = failedResult(p.task, e instanceof JobError ? e.detail : describeError(e, 'worker'));
+              }
+            }
+            if (opts.signal?.aborted) return;
+            savePoint(p.task, result, lines);
+            results.set(p.task.hash, result);
+            finished++;
+            opts.onPoint?.(result);
+            const note =
+              result.status === 'ok'
+                ? `ok, accuracy ${(100 * (result.target?.accuracy ?? result.host!.accuracy)).toFixed(2)}%`
+                : `FAILED in ${result.error?.stage}: ${result.error?.message}`;
+            pointBar?.done(p.task.label, (performance.now() - s0) / 1000, note);
+          }),
+        );
+      }
+      // Settled already (every trained model has a point waiting on it); no promise outlives the pool.
+      await Promise.all(trained.values());
+    } finally {
+      progress.stop();
     }
     if (opts.signal?.aborted) throw new SweepInterrupted(finished);
   } finally {
