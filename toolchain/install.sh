@@ -14,7 +14,7 @@ installed() {
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "toolchain/install.sh: this script needs Debian or Ubuntu (dpkg and apt-get)." >&2
-  echo "Elsewhere install: an arm-none-eabi GCC with newlib (nano and rdimon specs), and" >&2
+  echo "Elsewhere install: an arm-none-eabi GCC with newlib (nano, rdimon and nosys specs), and" >&2
   echo "qemu-system-arm >= 7.2, then check with 'tinyforge doctor'." >&2
   exit 1
 fi

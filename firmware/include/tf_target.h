@@ -1,7 +1,8 @@
 /*
  * tinyforge target API: instruction counting, stack measurement, the results protocol and exit
  * codes. Firmware built by tinyforge (src/firmware/build.ts) links firmware/src/ with the program;
- * the runtime calls main(argc, argv) with stdio already connected to the host (semihosting).
+ * the runtime calls main(argc, argv) with stdio already connected to the host: through semihosting
+ * (the default), or with TF_IO_UART (--io uart) to the board's console USART.
  * See firmware/README.md for the protocol. This header is also included by startup.S.
  */
 #ifndef TF_TARGET_H
@@ -67,9 +68,16 @@ void tf_report_stack(const char *label, uint32_t bytes);        /* TF stack <lab
 /* Prints "TF error <code> <message>" and exits with code (never returns). */
 void tf_fail(int code, const char *message) __attribute__((noreturn));
 
+/* The exit line, uart console only (TF_IO_UART): the runtime's _exit prints "TF exit <code>\n"
+ * (code in signed decimal, on a line of its own) as the firmware's last output and stops the CPU.
+ * It stands for semihosting's exit status: the host runner stops QEMU when it reads it and reports
+ * code as the exit status (code & 0xff, as a host process's status). Programs never print it. */
+#define TF_EXIT_LINE_PREFIX "TF exit "
+
 /* ---- Command line ---------------------------------------------------------------------------
  * main(argc, argv) receives the semihosting command line: argv[0] is the ELF's name, then the
- * runner's args (runOnQemu({ args })). Limits: TF_CMDLINE_MAX bytes, TF_ARGV_MAX arguments. */
+ * runner's args (runOnQemu({ args })). Limits: TF_CMDLINE_MAX bytes, TF_ARGV_MAX arguments.
+ * uart console (TF_IO_UART): no command line, main(1, {"firmware", NULL}). */
 #define TF_CMDLINE_MAX 1024
 #define TF_ARGV_MAX 16
 

@@ -2,6 +2,9 @@
  * C runtime glue for tinyforge firmware linked with -nostartfiles and newlib's nano + rdimon
  * (semihosting) libraries: entry from the reset handler, the command line, a heap bounded by the
  * reserved region, the stack overflow check at exit, and the report of unexpected exceptions.
+ * With TF_IO_UART (--io uart) there is no semihosting at all: stdio and the exit status go to the
+ * board's USART (tf_console_uart.c, linked with nosys instead of rdimon) and main gets no command
+ * line beyond argv[0].
  */
 #include "tf_target.h"
 
@@ -13,7 +16,13 @@
 #include <unistd.h>
 
 extern int main(int argc, char **argv);
+#ifdef TF_IO_UART
+extern void tf_console_init(void);
+extern void tf_console_write(const char *data, uint32_t length);
+extern void tf_console_exit(int code) __attribute__((noreturn));
+#else
 extern void initialise_monitor_handles(void);
+#endif
 extern void __libc_init_array(void);
 void tf_crt_main(void) __attribute__((noreturn));
 void tf_fault_report(const uint32_t *frame) __attribute__((noreturn));
@@ -28,6 +37,7 @@ extern char __heap_end[];
 void _init(void) {}
 void _fini(void) {}
 
+#ifndef TF_IO_UART
 /* Semihosting call (Arm semihosting spec): operation in r0, argument block in r1. */
 static int semihost(int op, void *arg) {
   register int r0 __asm__("r0") = op;
@@ -41,6 +51,7 @@ static int semihost(int op, void *arg) {
 #define SYS_GET_CMDLINE 0x15
 #define SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
+#endif
 
 /* Replaces rdimon's weak _sbrk (which grows towards SP): the heap is the fixed region the linker
    script reserves, so the stack region below SP stays painted and RAM use shows in the map. */
@@ -66,9 +77,21 @@ static void check_stack(void) {
   }
 }
 
+#ifndef TF_IO_UART
 static char cmdline[TF_CMDLINE_MAX];
+#endif
 static char *argv_buf[TF_ARGV_MAX + 1];
 
+#ifdef TF_IO_UART
+/* No host to ask: argv[0] only, the name semihosting runs also start with. */
+static char program_name[] = "firmware";
+
+static int split_cmdline(void) {
+  argv_buf[0] = program_name;
+  argv_buf[1] = NULL;
+  return 1;
+}
+#else
 static int split_cmdline(void) {
   struct {
     char *buf;
@@ -92,9 +115,14 @@ static int split_cmdline(void) {
   argv_buf[argc] = NULL;
   return argc;
 }
+#endif
 
 void tf_crt_main(void) {
+#ifdef TF_IO_UART
+  tf_console_init();
+#else
   initialise_monitor_handles();
+#endif
   tf_counter_init();
   atexit(check_stack);
   __libc_init_array();
@@ -103,8 +131,9 @@ void tf_crt_main(void) {
 }
 
 /* ---- Unexpected exceptions: one protocol line, then exit TF_EXIT_FAULT ---------------------
-   Uses semihosting directly, not stdio: the fault may have happened inside stdio. Any partial
-   line still in stdout's buffer is lost; complete lines were flushed already (line buffering). */
+   Uses semihosting (or the USART) directly, not stdio: the fault may have happened inside stdio.
+   Any partial line still in stdout's buffer is lost; complete lines were flushed already (line
+   buffering). */
 static char *put_str(char *p, const char *s) {
   while (*s) *p++ = *s++;
   return p;
@@ -145,6 +174,10 @@ void tf_fault_report(const uint32_t *frame) {
   p = put_str(p, " cfsr=");
   p = put_hex(p, cfsr);
   p = put_str(p, "\n");
+#ifdef TF_IO_UART
+  tf_console_write(line, (uint32_t)(p - line));
+  tf_console_exit(TF_EXIT_FAULT);
+#else
   /* stdout is the console ":tt" opened for writing (mode 4, "w"), as newlib does for stdout */
   struct {
     const char *name;
@@ -165,4 +198,5 @@ void tf_fault_report(const uint32_t *frame) {
   semihost(SYS_EXIT_EXTENDED, &stop);
   for (;;) {
   }
+#endif
 }

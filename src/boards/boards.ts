@@ -43,6 +43,33 @@ const boardSchema = z
       .nullable(),
     /** A timer that counts executed instructions under `-icount shift=0`; null if there is none. */
     instructionCounter: z.strictObject({ kind: z.literal('stm32-timer'), base: quantity }).nullable(),
+    /**
+     * The serial port firmware built with `--io uart` prints on (absent: the board has none and
+     * only semihosting builds are possible). QEMU connects the SoC's first USART to its first
+     * `-serial` chardev; on a real board the port is what a USB-serial adapter reads.
+     */
+    console: z
+      .strictObject({
+        kind: z.literal('stm32-usart'),
+        /** Register block of the USART (SR at +0x00, DR at +0x04, BRR at +0x08, CR1 at +0x0C). */
+        base: quantity,
+        baud: quantity.refine((n) => n > 0, 'must be > 0').default(115_200),
+        /**
+         * The USART's peripheral clock as the runtime leaves it: it does not set up a PLL, so on an
+         * STM32F4 this is the 16 MHz internal oscillator. With baud it gives the divisor (BRR).
+         */
+        clockHz: quantity.refine((n) => n > 0, 'must be > 0').default(16_000_000),
+        /**
+         * Bits the runtime sets, in order, before it enables the USART: the peripheral clock
+         * enable (RCC) and, for a board whose TX pin needs it, the pin's alternate function.
+         */
+        setup: z.array(z.strictObject({ register: quantity, set: quantity })).default([]),
+      })
+      .refine((c) => Math.round(c.clockHz / c.baud) >= 16 && Math.round(c.clockHz / c.baud) <= 0xffff, {
+        message: 'clockHz / baud must be a USART divisor between 16 and 65535',
+        path: ['baud'],
+      })
+      .optional(),
   })
   .refine((b) => b.fpu !== null || b.floatAbi === 'soft', {
     message: 'a board without an FPU needs floatAbi "soft"',
@@ -112,6 +139,11 @@ export function getBoard(name: string, dir: string = BOARDS_DIR): Board {
 /** A board given by name or already loaded. */
 export function resolveBoard(board: Board | string): Board {
   return typeof board === 'string' ? getBoard(board) : board;
+}
+
+/** The USART divisor (BRR, 16x oversampling) for a board's console. */
+export function consoleDivisor(console: NonNullable<Board['console']>): number {
+  return Math.round(console.clockHz / console.baud);
 }
 
 /** 0x-prefixed, 8 hex digits: how addresses appear in linker scripts and messages. */

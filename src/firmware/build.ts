@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { hex32, resolveBoard, type Board } from '../boards/boards.js';
+import { consoleDivisor, hex32, resolveBoard, type Board } from '../boards/boards.js';
 import { requireBuildTools } from '../toolchain/check.js';
 import { TinyforgeError } from '../util/errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   type RegionOverflow,
 } from './diagnostics.js';
 import {
+  FIRMWARE_DIR,
   FIRMWARE_INCLUDE_DIR,
   FIRMWARE_RUNTIME_SOURCES,
   boardDefines,
@@ -21,9 +22,23 @@ import {
   renderLinkerScript,
 } from './runtime.js';
 
+/**
+ * Where the firmware's stdio goes. 'semihosting': to the host through the debugger / QEMU
+ * (host files, command line, exit status; halts a board without a debugger). 'uart': to the
+ * board's console USART (no files, no command line; the runtime ends with a "TF exit" line).
+ */
+export type ConsoleIo = 'semihosting' | 'uart';
+export const CONSOLE_IO_MODES: readonly ConsoleIo[] = ['semihosting', 'uart'];
+export const DEFAULT_IO: ConsoleIo = 'semihosting';
+
+/** The console driver linked into --io uart firmware (instead of newlib's rdimon). */
+export const UART_CONSOLE_SOURCE = join(FIRMWARE_DIR, 'src', 'tf_console_uart.c');
+
 export interface BuildFirmwareOptions {
   /** Board name (src/boards/<name>.json) or a loaded board. */
   board: Board | string;
+  /** Console I/O (default 'semihosting'); 'uart' needs a board with a "console" entry. */
+  io?: ConsoleIo;
   /** C (.c) and assembly (.S, .s) files of the program; the runtime in firmware/src is added. */
   sources: string[];
   includeDirs?: string[];
@@ -50,6 +65,7 @@ export interface BuildCommand {
 
 export interface FirmwareBuild {
   board: Board;
+  io: ConsoleIo;
   elf: string;
   hex: string;
   bin: string;
@@ -85,7 +101,37 @@ function objectNames(sources: string[]): string[] {
   });
 }
 
+/** -D flags and the runtime source of the uart console; a usage error for a board without one. */
+function uartConsole(board: Board): { defines: Record<string, string | true>; sources: string[] } {
+  const c = board.console;
+  if (!c) {
+    throw new TinyforgeError(
+      `board ${board.name} has no console: --io uart needs a "console" entry in src/boards/${board.name}.json`,
+      'usage',
+      "Build with --io semihosting (the default), or describe the board's USART, e.g. " +
+        '"console": { "kind": "stm32-usart", "base": "0x40011000" }.',
+    );
+  }
+  const defines: Record<string, string | true> = {
+    TF_IO_UART: true,
+    TF_CONSOLE_BASE: `${hex32(c.base)}u`,
+    TF_CONSOLE_BRR: `${consoleDivisor(c)}u`,
+  };
+  // An initializer list {register, bits}, ...: no spaces, so the -D flag stays one word.
+  if (c.setup.length > 0) {
+    defines.TF_CONSOLE_SETUP = c.setup.map((w) => `{${hex32(w.register)}u,${hex32(w.set)}u}`).join(',');
+  }
+  return { defines, sources: [UART_CONSOLE_SOURCE] };
+}
+
 function checkOptions(o: BuildFirmwareOptions, optLevel: string): void {
+  if (o.io !== undefined && !CONSOLE_IO_MODES.includes(o.io)) {
+    throw new TinyforgeError(
+      `unknown console I/O '${String(o.io)}'`,
+      'usage',
+      `Use one of: ${CONSOLE_IO_MODES.join(', ')}.`,
+    );
+  }
   if (!NAME.test(o.name)) {
     throw new TinyforgeError(
       `invalid firmware name '${o.name}'`,
@@ -151,6 +197,8 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
   const board = resolveBoard(options.board);
   const optLevel = options.optLevel ?? '-O2';
   checkOptions(options, optLevel);
+  const io = options.io ?? DEFAULT_IO;
+  const uart = io === 'uart' ? uartConsole(board) : null;
   const { gcc, objcopy } = await requireBuildTools();
 
   const outDir = resolve(options.outDir);
@@ -171,9 +219,13 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
   };
 
   try {
-    const sources = [...FIRMWARE_RUNTIME_SOURCES, ...options.sources.map((s) => resolve(s))];
+    const sources = [
+      ...FIRMWARE_RUNTIME_SOURCES,
+      ...(uart?.sources ?? []),
+      ...options.sources.map((s) => resolve(s)),
+    ];
     const objects = objectNames(sources);
-    const defines = { ...boardDefines(board), ...(options.defines ?? {}) };
+    const defines = { ...boardDefines(board), ...(uart?.defines ?? {}), ...(options.defines ?? {}) };
     const cflags = [
       ...machineFlags(board),
       '-std=c99',
@@ -212,7 +264,9 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
         optLevel,
         '-nostartfiles',
         '--specs=nano.specs',
-        '--specs=rdimon.specs',
+        // uart: the console driver provides stdio's system calls; libnosys stubs any other one
+        // (e.g. _open: no host files) instead of rdimon's semihosting.
+        uart ? '--specs=nosys.specs' : '--specs=rdimon.specs',
         '-T',
         ld,
         '-Wl,--gc-sections',
@@ -258,6 +312,7 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
     rmSync(join(outDir, `${options.name}.failed.map`), { force: true });
     return {
       board,
+      io,
       elf: join(outDir, elf),
       hex: join(outDir, hex),
       bin: join(outDir, bin),

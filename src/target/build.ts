@@ -16,7 +16,13 @@ import { z } from 'zod';
 import { resolveBoard, type Board } from '../boards/boards.js';
 import { generateC, writeSources, type CodegenReport } from '../codegen/index.js';
 import type { CompressedModel } from '../compress/model.js';
-import { buildFirmware, shellQuote } from '../firmware/build.js';
+import {
+  buildFirmware,
+  CONSOLE_IO_MODES,
+  DEFAULT_IO,
+  shellQuote,
+  type ConsoleIo,
+} from '../firmware/build.js';
 import type { Diagnostic } from '../firmware/diagnostics.js';
 import { FIRMWARE_DIR } from '../firmware/runtime.js';
 import { CRC_BYTES, crc32, decodeTfm, encodeTfm, readTfm } from '../format/index.js';
@@ -72,6 +78,11 @@ export interface BuildModelFirmwareOptions {
   profile?: boolean;
   /** Shown in the generated sources' comments (default: the .tfm name or 'model'). */
   sourceName?: string;
+  /**
+   * Console I/O: 'semihosting' (default; needs a debugger or QEMU) or 'uart' (the board's console
+   * USART, runs on a bare board; embed mode only, as input files need semihosting).
+   */
+  io?: ConsoleIo;
 }
 
 export interface BuildInfo {
@@ -90,6 +101,8 @@ export interface BuildInfo {
   extraCFlags: string[];
   defines: Record<string, string | number | true>;
   profile: boolean;
+  /** Console I/O the firmware was built for (absent in older build.json files: semihosting). */
+  io: ConsoleIo;
   embed: { windows: number; file: string; labels: number[]; source?: string } | null;
   /** Paths relative to the build folder. */
   files: { elf: string; hex: string; bin: string; map: string; linkerScript: string; sources: string[] };
@@ -194,9 +207,32 @@ function checkModelChoice(o: BuildModelFirmwareOptions): void {
   }
 }
 
+/** uart firmware has no host files: only embed mode can give it windows. */
+function checkIo(o: BuildModelFirmwareOptions): ConsoleIo {
+  const io = o.io ?? DEFAULT_IO;
+  if (!CONSOLE_IO_MODES.includes(io)) {
+    throw new TinyforgeError(
+      `unknown console I/O '${String(io)}'`,
+      'usage',
+      `Use one of: ${CONSOLE_IO_MODES.join(', ')}.`,
+    );
+  }
+  if (io === 'uart' && !o.embed) {
+    throw new TinyforgeError(
+      '--io uart needs embed mode (--embed N --data ...): a uart firmware cannot read a windows file, ' +
+        'which only semihosting can bring from the host',
+      'usage',
+      'Add --embed N --data <UCI HAR directory or synthetic> to put the windows in flash, or leave out ' +
+        '--io uart (semihosting, the default).',
+    );
+  }
+  return io;
+}
+
 /** Generates, cross-compiles and links the model with the harness; see the header comment. */
 export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<ModelFirmware> {
   checkModelChoice(o);
+  const io = checkIo(o);
   const model = o.model ?? (await readTfm(o.tfmPath as string));
   const board = resolveBoard(o.board ?? DEFAULT_BOARD);
   const profile = o.profile ?? true;
@@ -252,6 +288,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
     try {
       fw = await buildFirmware({
         board,
+        io,
         sources: cSources,
         includeDirs: [srcDir, HARNESS_DIR],
         defines,
@@ -296,6 +333,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       extraCFlags,
       defines,
       profile,
+      io,
       embed: embedInfo,
       files: {
         elf: rel(fw.elf),
@@ -353,6 +391,7 @@ const buildInfoSchema = z.looseObject({
   board: z.string(),
   model: z.looseObject({ file: z.string(), crc32: z.string().regex(/^[0-9a-f]{8}$/) }),
   profile: z.boolean(),
+  io: z.enum(CONSOLE_IO_MODES as [ConsoleIo, ...ConsoleIo[]]).default(DEFAULT_IO),
   embed: z.looseObject({ windows: z.number().int().positive(), file: z.string() }).nullable(),
   files: z.looseObject({ elf: z.string(), map: z.string() }),
 });
@@ -385,7 +424,8 @@ export function readBuildInfo(dir: string): BuildInfo {
       'Rebuild the folder with tinyforge build.',
     );
   }
-  return data as BuildInfo;
+  // Older folders have no io field: their firmware is semihosting (the default applied).
+  return { ...(data as BuildInfo), io: parsed.data.io };
 }
 
 /** Shell-quoted flags for people. */

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveBoard, type Board } from '../boards/boards.js';
 import type { CompressedModel } from '../compress/model.js';
 import { argmax } from '../fixedpoint/semantics.js';
+import { DEFAULT_IO } from '../firmware/build.js';
 import { requireTargetSuccess, TARGET_EXIT } from '../run/protocol.js';
 import { runOnQemu, type QemuRun } from '../run/qemu.js';
 import { prepareReference, runPrepared, runReference } from '../reference/index.js';
@@ -374,6 +375,8 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
   const size = T * C;
   const K = model.classNames.length;
   const embed = fw.info?.embed != null;
+  // A uart build (embed only) prints on the console USART and has no command line.
+  const io = fw.info?.io ?? DEFAULT_IO;
   const timeoutMs = o.timeoutMs ?? 60_000 + 100 * n;
 
   const runDir = mkdtempSync(join(fw.dir, '.run-'));
@@ -386,7 +389,7 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
     const stop = startTicker(`running ${n} windows on QEMU (${fw.board.name})`, o.progress);
     const tq = performance.now();
     let qemuMs = 0;
-    const qemu = runOnQemu({ board: fw.board, elf: fw.elf, cwd: runDir, args, timeoutMs }).finally(() => {
+    const qemu = runOnQemu({ board: fw.board, elf: fw.elf, cwd: runDir, args, timeoutMs, io }).finally(() => {
       qemuMs = performance.now() - tq;
     });
     // Keep an early QEMU failure from being an unhandled rejection while the reference runs.
@@ -468,6 +471,9 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
       let layer: LayerDifference | null = null;
       let note: string | undefined;
       if (o.trace === false) note = 'no trace run (trace: false)';
+      else if (io === 'uart')
+        note =
+          'the firmware was built with --io uart: no command line to ask for a trace (rebuild with semihosting)';
       else if (!out.model.profile)
         note = 'the firmware was built without per-layer hooks (profile: false): no trace';
       else {

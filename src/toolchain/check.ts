@@ -32,10 +32,10 @@ export const TOOLS: readonly ToolSpec[] = [
 
 /** newlib is not an executable: gcc finds its spec files or it is missing. */
 export const NEWLIB = {
-  name: 'newlib (nano.specs, rdimon.specs)',
+  name: 'newlib (nano.specs, rdimon.specs, nosys.specs)',
   debianPackage: 'libnewlib-arm-none-eabi',
-  role: 'C library with semihosting I/O for the firmware',
-  specs: ['nano.specs', 'rdimon.specs'],
+  role: 'C library for the firmware (semihosting or bare-board console I/O)',
+  specs: ['nano.specs', 'rdimon.specs', 'nosys.specs'],
 } as const;
 
 /** toolchain/install.sh of this checkout or package (it ships in both). */
@@ -121,7 +121,7 @@ export async function findNewlib(gcc: string): Promise<string[] | undefined> {
   return paths;
 }
 
-/** Throws TinyforgeError('toolchain') unless `gcc` finds newlib's nano and rdimon specs. */
+/** Throws TinyforgeError('toolchain') unless `gcc` finds newlib's nano, rdimon and nosys specs. */
 export async function requireNewlib(gcc: string): Promise<void> {
   if (await findNewlib(gcc)) return;
   throw new TinyforgeError(

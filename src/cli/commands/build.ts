@@ -7,6 +7,7 @@ import { buildModelFirmware, DEFAULT_BOARD, flagsLine, type ModelFirmware } from
 import { formatSizeTable } from '../../size/index.js';
 import { TinyforgeError } from '../../util/errors.js';
 import type { CompressedModel } from '../../compress/model.js';
+import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../firmware/build.js';
 import { readTfm } from '../../format/index.js';
 import { printJson } from '../output.js';
 
@@ -99,13 +100,14 @@ interface BuildArgs extends OptLevelArgs {
   data?: string;
   split: 'test' | 'train';
   profile: boolean;
+  io: ConsoleIo;
   json: boolean;
 }
 
 export function printBuild(fw: ModelFirmware): void {
   process.stdout.write(
     [
-      `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''})`,
+      `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''}${fw.info.io === 'uart' ? ', console on the USART' : ''})`,
       `also: ${[fw.hex, fw.bin, fw.map, fw.sizeText, fw.buildJson].join(', ')}`,
       '',
       formatSizeTable(fw.size),
@@ -145,6 +147,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           default: true,
           describe: 'per-layer instruction hooks and the layer trace (--no-profile: without)',
         })
+        .option('io', {
+          choices: CONSOLE_IO_MODES,
+          default: DEFAULT_IO,
+          describe:
+            "console I/O: semihosting (needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed)",
+        })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -154,6 +162,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         .example(
           '$0 build out/m8.tfm --out out/m8-os -Os --embed 200 --data synthetic',
           'Size-optimized, 200 windows in flash',
+        )
+        .example(
+          '$0 build out/m8.tfm --out out/m8-uart --embed 200 --data synthetic --io uart',
+          'For a board without a debugger: results on the USART',
         ),
     ) as never,
   handler: async (a) => {
@@ -162,6 +174,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     }
     if (a.data && a.embed === undefined) {
       throw new TinyforgeError('--data is only used with --embed N', 'usage');
+    }
+    if (a.io === 'uart' && a.embed === undefined) {
+      throw new TinyforgeError(
+        '--io uart needs --embed N: a uart firmware has no semihosting to read a windows file from the host',
+        'usage',
+        'Add --embed N --data <UCI HAR directory or synthetic> to put the windows in flash, or leave out --io uart.',
+      );
     }
     let embed;
     if (a.embed !== undefined) {
@@ -177,6 +196,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       extraCFlags: splitCFlags(a.cflags),
       embed,
       profile: a.profile,
+      io: a.io,
     });
     if (a.json) {
       printJson({
