@@ -5,8 +5,11 @@ import cliProgress from 'cli-progress';
 export type SweepProgressMode = 'auto' | 'bar' | 'log' | 'none';
 
 export interface PhaseProgress {
-  /** One job finished (`note` is e.g. 'ok' or 'FAILED: ...'). */
-  done(label: string, seconds: number, note: string): void;
+  /**
+   * One job finished (`note` is e.g. 'ok' or 'FAILED: ...'). `cost` is its expected work relative
+   * to the phase's other jobs (default 1), as counted in the phase's `cost` total.
+   */
+  done(label: string, seconds: number, note: string, cost?: number): void;
   stop(): void;
 }
 
@@ -24,8 +27,13 @@ export function formatDuration(s: number): string {
 
 /** The progress of a sweep: one line (bar) per phase; phases may run at the same time. */
 export interface SweepProgress {
-  /** `total` counts every job of the phase, `already` those answered from the cache. */
-  phase(name: string, total: number, already: number, slots?: number): PhaseProgress;
+  /**
+   * `total` counts every job of the phase, `already` those answered from the cache. `cost` is the
+   * expected work of the jobs to compute (default: one per job): jobs of a sweep differ tenfold
+   * (a width-96 point against a width-16 one), so the estimate is seconds per unit of cost done
+   * times the cost left, not the mean job time times the jobs left.
+   */
+  phase(name: string, total: number, already: number, slots?: number, cost?: number): PhaseProgress;
   stop(): void;
 }
 
@@ -41,25 +49,33 @@ export function sweepProgress(
   const m = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'log') : mode;
   let multi: cliProgress.MultiBar | undefined;
   return {
-    phase(name, total, already, slots = 1) {
+    phase(name, total, already, slots = 1, cost = total - already) {
       let computed = 0;
       let jobSeconds = 0;
+      let costDone = 0;
       const stats = () => {
         const left = total - already - computed;
-        const mean = jobSeconds / computed;
+        const costLeft = Math.max(0, cost - costDone);
         return {
-          perJob: computed ? `${mean.toFixed(1)} s` : '-',
+          perJob: computed ? `${(jobSeconds / computed).toFixed(1)} s` : '-',
           // not 'eta': cli-progress fills that token itself, from its own (serial) estimate
-          left: computed ? formatDuration((mean * left) / Math.max(1, Math.min(slots, left))) : '?',
+          left:
+            computed && costDone > 0
+              ? formatDuration(((jobSeconds / costDone) * costLeft) / Math.max(1, Math.min(slots, left)))
+              : '?',
         };
+      };
+      const count = (seconds: number, jobCost = 1) => {
+        computed++;
+        jobSeconds += seconds;
+        costDone += jobCost;
       };
       if (m === 'none') return { done: () => {}, stop: () => {} };
       if (m === 'log') {
         let n = already;
         return {
-          done(label, seconds, note) {
-            computed++;
-            jobSeconds += seconds;
+          done(label, seconds, note, jobCost) {
+            count(seconds, jobCost);
             n++;
             const s = stats();
             write(
@@ -86,9 +102,8 @@ export function sweepProgress(
         last: already ? `${already} cached` : '',
       });
       return {
-        done(label, seconds, note) {
-          computed++;
-          jobSeconds += seconds;
+        done(label, seconds, note, jobCost) {
+          count(seconds, jobCost);
           bar.increment(1, { ...stats(), last: `${label}: ${note}` });
         },
         stop: () => bar.stop(),

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { archToGraph, parseArch } from '../graph/arch.js';
+import { totalMacs } from '../graph/ir.js';
 import { writeFileAtomic } from '../util/files.js';
 import {
   expandPoints,
@@ -99,6 +100,18 @@ interface PlannedPoint {
   point: SweepPoint;
   task: PointTask;
   model: ModelTask;
+  /** Multiply-accumulates per window of the point's float model. */
+  macs: number;
+}
+
+/**
+ * A point's expected work, for the time-to-finish estimate only: its float model's
+ * multiply-accumulates per window times its passes over the data (fine-tuning epochs, plus about
+ * one for calibration, the host reference and the target run); a float point only evaluates.
+ * Rough, but it tells a width-96 point (~20x the work) from a width-16 one.
+ */
+export function pointCost(point: SweepPoint, macs: number): number {
+  return point.bits === 'float' ? 0.1 * macs : macs * (point.finetuneEpochs + 1);
 }
 
 const RESULT_FILE = 'result.json';
@@ -142,13 +155,14 @@ export function planSweep(
 ): PlannedPoint[] {
   const base = baseArch(archPath);
   const models = new Map<string, ModelTask>();
+  const macs = new Map<string, number>();
   const modelFor = (p: SweepPoint): ModelTask => {
     const key = canonicalJson(p.width);
     let m = models.get(key);
     if (!m) {
       const arch = parseArch(archForWidth(base, p.width), `width ${widthLabel(p.width)}`);
       // Shape errors of a width show up now, before hours of training.
-      archToGraph(
+      const graph = archToGraph(
         arch,
         { inputShape: data.inputShape, classNames: data.classNames },
         `width ${widthLabel(p.width)}`,
@@ -172,6 +186,7 @@ export function planSweep(
         seed: config.seed,
       };
       models.set(key, m);
+      macs.set(hash, totalMacs(graph));
     }
     return m;
   };
@@ -193,6 +208,7 @@ export function planSweep(
     planned.push({
       point,
       model,
+      macs: macs.get(model.hash) ?? 1,
       task: {
         hash,
         label: pointLabel(point),
@@ -327,12 +343,29 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     // Each missing float model once. Training jobs queue first; a point queues as soon as its own
     // model is ready, so a wide model's long training does not keep the other cores idle.
     const progress = sweepProgress(opts.progress ?? 'auto');
+    // Every model trains for the same epochs: its cost is its MACs per window.
+    const modelMacs = new Map(plan.map((p) => [p.model.hash, p.macs]));
+    const modelCost = (m: ModelTask) => modelMacs.get(m.hash) ?? 1;
     const modelBar =
       toTrain.length > 0
-        ? progress.phase('models', modelTasks.length, modelTasks.length - toTrain.length)
+        ? progress.phase(
+            'models',
+            modelTasks.length,
+            modelTasks.length - toTrain.length,
+            executor?.slots,
+            toTrain.reduce((sum, m) => sum + modelCost(m), 0),
+          )
         : undefined;
     const pointBar =
-      todo.length > 0 && executor ? progress.phase('points', plan.length, cached, executor.slots) : undefined;
+      todo.length > 0 && executor
+        ? progress.phase(
+            'points',
+            plan.length,
+            cached,
+            executor.slots,
+            todo.reduce((sum, p) => sum + pointCost(p.point, p.macs), 0),
+          )
+        : undefined;
     const trained = new Map<string, Promise<PointError | undefined>>();
     if (executor) {
       for (const m of toTrain) {
@@ -346,7 +379,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
                 { kind: 'train', task: m },
                 { log: (l) => lines.push(l), stage: countStage, started: () => (s0 = performance.now()) },
               );
-              modelBar?.done(`width ${m.widthLabel}`, (performance.now() - s0) / 1000, 'trained');
+              modelBar?.done(
+                `width ${m.widthLabel}`,
+                (performance.now() - s0) / 1000,
+                'trained',
+                modelCost(m),
+              );
               return undefined;
             } catch (e) {
               const err = e instanceof JobError ? e.detail : describeError(e, 'train');
@@ -355,6 +393,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
                 `width ${m.widthLabel}`,
                 (performance.now() - s0) / 1000,
                 `FAILED: ${err.message}`,
+                modelCost(m),
               );
               for (const l of lines.slice(-20)) log(`  ${l}`);
               return { ...err, stage: 'train' as const };
@@ -405,7 +444,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
               result.status === 'ok'
                 ? `ok, accuracy ${(100 * (result.target?.accuracy ?? result.host!.accuracy)).toFixed(2)}%`
                 : `FAILED in ${result.error?.stage}: ${result.error?.message}`;
-            pointBar?.done(p.task.label, (performance.now() - s0) / 1000, note);
+            pointBar?.done(p.task.label, (performance.now() - s0) / 1000, note, pointCost(p.point, p.macs));
           }),
         );
       }
