@@ -39,6 +39,11 @@ export interface CompressOptions {
   batchSize: number;
   /** Windows used to calibrate activation formats (default 1024). */
   calibrationWindows?: number;
+  /**
+   * The original model's accuracy on data.eval, when the caller has computed it already (a sweep
+   * compresses one model many times): skips that evaluation, the same figure either way.
+   */
+  knownFloatAccuracy?: number;
   progress?: 'auto' | 'bar' | 'log' | 'none';
   log?: (line: string) => void;
 }
@@ -109,11 +114,16 @@ export function floatAccuracy(model: FloatModel, set: WindowSet): number {
   return accuracy(floatPredict(model, set.x, set.n), set.y);
 }
 
+/** What the host reference computes over a normalized set: what the target must agree with. */
+export interface FixedEvaluation {
+  accuracy: number;
+  predictions: Int32Array;
+  /** int8 inputs of every window, as the reference (and the firmware) takes them. */
+  inputs: Int8Array;
+}
+
 /** Fixed-point accuracy of a compressed model (host reference) on a normalized set. */
-export function fixedAccuracy(
-  model: CompressedModel,
-  set: WindowSet,
-): { accuracy: number; predictions: Int32Array } {
+export function fixedAccuracy(model: CompressedModel, set: WindowSet): FixedEvaluation {
   const size = set.steps * set.channels;
   const inputs = new Int8Array(set.n * size);
   // The set is normalized already: quantize with identity normalization.
@@ -125,7 +135,7 @@ export function fixedAccuracy(
     inputs.set(quantizeWindow(q, set.x.subarray(i * size, (i + 1) * size)), i * size);
   const res = runReferenceBatch(model, inputs, set.n);
   const predictions = Int32Array.from(res.classIndex);
-  return { accuracy: accuracy(predictions, set.y), predictions };
+  return { accuracy: accuracy(predictions, set.y), predictions, inputs };
 }
 
 export async function compressModel(
@@ -133,11 +143,11 @@ export async function compressModel(
   normalization: Normalization,
   data: CompressData,
   opts: CompressOptions,
-): Promise<{ model: CompressedModel; report: CompressReport }> {
+): Promise<{ model: CompressedModel; report: CompressReport; reference: FixedEvaluation }> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   let model = deployableGraph(original);
-  const floatAcc = floatAccuracy(model, data.eval);
+  const floatAcc = opts.knownFloatAccuracy ?? floatAccuracy(model, data.eval);
   log(`float accuracy (${data.evalName}): ${(100 * floatAcc).toFixed(2)}%`);
 
   const calN = Math.min(opts.calibrationWindows ?? 1024, data.train.n);
@@ -265,8 +275,9 @@ export async function compressModel(
         sum((r) => r.weights),
       ),
   };
-  const { log: _l, progress: _p, ...settings } = opts;
+  const { log: _l, progress: _p, knownFloatAccuracy: _k, ...settings } = opts;
   return {
+    reference: fixed,
     model: compressed,
     report: {
       settings,

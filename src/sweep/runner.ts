@@ -107,6 +107,7 @@ export function createRunner(overrides: Partial<PointStages> = {}): PointRunner 
         }
         const prev = task.previous;
         let model: CompressedModel | undefined;
+        let reference: HostReference | undefined;
         if (prev?.host && prev.tfm && existsSync(join(task.dir, prev.tfm))) {
           // Only a later stage is missing: keep the compressed model.
           host = prev.host;
@@ -116,6 +117,7 @@ export function createRunner(overrides: Partial<PointStages> = {}): PointRunner 
           const out = await timed('compress', () => stages.compress(task, ctx));
           host = out.host;
           model = out.model;
+          reference = out.reference;
           tfm = relative(task.dir, out.tfmPath);
         }
         let measured: PointResult['target'];
@@ -124,7 +126,8 @@ export function createRunner(overrides: Partial<PointStages> = {}): PointRunner 
           const { ref, set } = await timed('host-reference', async () => {
             model ??= await readTfm(tfmPath);
             const set = evalData(task, model.normalization).eval;
-            return { ref: await stages.hostReference(model, set), set };
+            // Compression evaluated the reference on this same set already.
+            return { ref: reference ?? (await stages.hostReference(model, set)), set };
           });
           const workDir = join(task.dir, 'target');
           rmSync(workDir, { recursive: true, force: true });

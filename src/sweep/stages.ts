@@ -3,7 +3,7 @@
 // the slot in target.ts. A runner (runner.ts) composes them.
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { compressModel, fixedAccuracy, floatAccuracy } from '../compress/compress.js';
+import { compressModel, fixedAccuracy, floatAccuracy, type FixedEvaluation } from '../compress/compress.js';
 import { loadCompressData } from '../compress/data.js';
 import type { CompressData } from '../compress/compress.js';
 import type { CompressedModel } from '../compress/model.js';
@@ -12,7 +12,6 @@ import type { WindowSet } from '../data/dataset.js';
 import { writeTfm } from '../format/index.js';
 import { deployableGraph } from '../graph/fold.js';
 import { inferShapes } from '../graph/ir.js';
-import { quantizeWindow } from '../reference/input.js';
 import { initBackend } from '../train/backend.js';
 import { loadModelDir } from '../train/modelDir.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -139,7 +138,15 @@ export interface CompressOutput {
   /** Absolute path of the written .tfm. */
   tfmPath: string;
   model: CompressedModel;
+  /** The host reference over the test split, computed while compressing (reused, not redone). */
+  reference?: HostReference;
 }
+
+/**
+ * Float accuracy of each width's model on its test split, per process: a worker compresses the same
+ * model for many points, and at width 96 this evaluation alone is most of a minute.
+ */
+const floatAccuracyOf = new Map<string, number>();
 
 /** Prune, fine-tune, quantize and code one point; writes <point dir>/model.tfm. */
 export async function compressStage(task: PointTask, ctx: StageLog): Promise<CompressOutput> {
@@ -148,7 +155,9 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
   if (p.finetuneEpochs > 0) await initBackend({ quiet: true });
   const loaded = loadModelDir(task.modelDir);
   const data = evalData(task, loaded.normalization);
-  const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
+  const known = floatAccuracyOf.get(task.modelDir);
+  const { model, report, reference } = await compressModel(loaded.model, loaded.normalization, data, {
+    ...(known !== undefined ? { knownFloatAccuracy: known } : {}),
     prune: p.prune,
     structured: p.structured,
     pruneScope: task.compression.pruneScope,
@@ -163,6 +172,7 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
     progress: 'none',
     log: ctx.log,
   });
+  floatAccuracyOf.set(task.modelDir, report.floatAccuracy);
   model.meta.source = { sweepPoint: task.label, hash: task.hash, model: task.modelHash, data: task.data };
   const tfmPath = join(task.dir, TFM_NAME);
   await writeTfm(tfmPath, model);
@@ -177,6 +187,7 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
   return {
     tfmPath,
     model,
+    reference,
     host: {
       accuracy: report.fixedAccuracy,
       evalWindows: report.evalWindows,
@@ -195,24 +206,9 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
   };
 }
 
-export interface HostReference {
-  accuracy: number;
-  predictions: Int32Array;
-  /** int8 inputs of every window, as the reference (and the firmware) takes them. */
-  inputs: Int8Array;
-}
+export type HostReference = FixedEvaluation;
 
 /** The host reference interpreter over a normalized set: the figures the target must agree with. */
 export function hostReferenceStage(model: CompressedModel, set: WindowSet): HostReference {
-  const size = set.steps * set.channels;
-  // The set is normalized already: quantize with identity normalization, as fixedAccuracy does.
-  const identity = {
-    ...model,
-    normalization: { mean: model.normalization.mean.map(() => 0), std: model.normalization.std.map(() => 1) },
-  };
-  const inputs = new Int8Array(set.n * size);
-  for (let i = 0; i < set.n; i++)
-    inputs.set(quantizeWindow(identity, set.x.subarray(i * size, (i + 1) * size)), i * size);
-  const { accuracy, predictions } = fixedAccuracy(model, set);
-  return { accuracy, predictions, inputs };
+  return fixedAccuracy(model, set);
 }

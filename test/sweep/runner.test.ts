@@ -102,6 +102,46 @@ describe('createRunner', () => {
     expect(Object.keys(res2.seconds).sort()).toEqual(['compress', 'host-reference', 'target']);
   });
 
+  it('the target gets the host reference compression computed, without evaluating it again', async () => {
+    const fromCompress = {
+      accuracy: 0.75,
+      predictions: Int32Array.of(3, 1, 4),
+      inputs: Int8Array.of(1, 5, 9),
+    };
+    let evaluations = 0;
+    const seen: Int32Array[] = [];
+    const runner = createRunner({
+      compress: async (t) => ({ ...(await fakeCompress(t)), reference: fromCompress }),
+      hostReference: (_m, set) => {
+        evaluations++;
+        return { accuracy: 0.5, predictions: new Int32Array(set.n), inputs: new Int8Array(set.n) };
+      },
+      target: {
+        id: 't1',
+        measureOnTarget: async (_p, ctx) => {
+          seen.push(ctx.hostPredictions);
+          return {
+            target: 'x',
+            accuracy: 0.5,
+            windows: ctx.eval.n,
+            agreement: 1,
+            modelFlash: 1000,
+            totalFlash: 9000,
+            ram: 500,
+            instructionsPerInference: 12345,
+          };
+        },
+      },
+    });
+    const t = task(normalizePoint({ width: 8, bits: 4 }));
+    const first = await runner.runPoint(t, recorder().ctx);
+    expect(evaluations).toBe(0);
+    expect(seen[0]).toBe(fromCompress.predictions);
+    expect(first.target).toMatchObject({ stageId: 't1' });
+    // Without a reference from compression (e.g. a resumed point), the stage evaluates it: the test
+    // above.
+  });
+
   it('a failing stage gives a failed result naming the stage, keeping what was done before', async () => {
     const r = recorder();
     const res = await createRunner({
