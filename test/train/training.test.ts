@@ -84,6 +84,27 @@ describe('training', () => {
     disposeVars(vars);
   });
 
+  it('lets the event loop turn during an epoch (signals, IPC and timers are not held for minutes)', async () => {
+    const vars = createVars({ graph, params: initParams(graph, 3) });
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const seenAtBatch: boolean[] = [];
+    await fit(graph, vars, data.train, {
+      epochs: 1,
+      batchSize: 8,
+      lr: 0.005,
+      seed: 3,
+      progress: 'none',
+      onBatchEnd: ({ batch }) => {
+        seenAtBatch[batch] = turned;
+      },
+    });
+    disposeVars(vars);
+    // Batches of one epoch: more than enough for the loop to have turned before the epoch ends.
+    expect(seenAtBatch.length - 1).toBeGreaterThan(20);
+    expect(seenAtBatch[seenAtBatch.length - 1]).toBe(true);
+  });
+
   it('is reproducible for a seed and differs for another seed', async () => {
     const a = await train(7, 1);
     const b = await train(7, 1);
