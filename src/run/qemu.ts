@@ -67,6 +67,8 @@ export function qemuArgs(
       `Run on a board with a "qemu" entry (e.g. netduinoplus2), or add the QEMU machine to src/boards/${board.name}.json.`,
     );
   }
+  // Where the firmware's console goes: the only part of the command line the two I/O modes differ in.
+  let consoleArgs: string[];
   if (io === 'uart') {
     if (args.length > 0) {
       throw new TinyforgeError(
@@ -78,38 +80,24 @@ export function qemuArgs(
     // The console USART on QEMU's stdout through a chardev. That makes stdout non-blocking (as
     // -nographic does), but the USART model writes with qemu_chr_fe_write_all, which retries a full
     // pipe instead of dropping bytes (test/firmware/uart.test.ts reads 3000 lines slowly).
-    return [
-      '-M',
-      board.qemu.machine,
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-chardev',
-      `stdio,id=${CONSOLE_CHARDEV}`,
-      '-serial',
-      `chardev:${CONSOLE_CHARDEV}`,
-      '-icount',
-      'shift=0,align=off,sleep=off',
-      ...board.qemu.extraArgs,
-      '-kernel',
-      elf,
-    ];
-  }
-  for (const a of args) {
-    if (a === '' || /\s/.test(a)) {
-      throw new TinyforgeError(
-        `firmware argument '${a}' is empty or contains whitespace, which the semihosting command line cannot carry`,
-        'usage',
-        'Pass files by a name relative to the run folder (cwd) without spaces.',
-      );
+    consoleArgs = ['-chardev', `stdio,id=${CONSOLE_CHARDEV}`, '-serial', `chardev:${CONSOLE_CHARDEV}`];
+  } else {
+    for (const a of args) {
+      if (a === '' || /\s/.test(a)) {
+        throw new TinyforgeError(
+          `firmware argument '${a}' is empty or contains whitespace, which the semihosting command line cannot carry`,
+          'usage',
+          'Pass files by a name relative to the run folder (cwd) without spaces.',
+        );
+      }
     }
+    // QEMU option values escape a comma by doubling it.
+    const semihostingArgs = [basename(elf), ...args].map((a) => `,arg=${a.replace(/,/g, ',,')}`).join('');
+    // Not -nographic: its stdio chardev makes QEMU's stdout non-blocking, and semihosting writes
+    // that meet a full pipe are then silently dropped (seen: 2340 of 3000 lines arrived). Without a
+    // display, monitor or serial on stdio, stdout stays blocking and nothing is lost.
+    consoleArgs = ['-serial', 'null', '-semihosting-config', `enable=on,target=native${semihostingArgs}`];
   }
-  // QEMU option values escape a comma by doubling it.
-  const semihostingArgs = [basename(elf), ...args].map((a) => `,arg=${a.replace(/,/g, ',,')}`).join('');
-  // Not -nographic: its stdio chardev makes QEMU's stdout non-blocking, and semihosting writes
-  // that meet a full pipe are then silently dropped (seen: 2340 of 3000 lines arrived). Without a
-  // display, monitor or serial on stdio, stdout stays blocking and nothing is lost.
   return [
     '-M',
     board.qemu.machine,
@@ -117,10 +105,7 @@ export function qemuArgs(
     'none',
     '-monitor',
     'none',
-    '-serial',
-    'null',
-    '-semihosting-config',
-    `enable=on,target=native${semihostingArgs}`,
+    ...consoleArgs,
     '-icount',
     'shift=0,align=off,sleep=off',
     ...board.qemu.extraArgs,

@@ -2,12 +2,11 @@
 // runs on a board without a debugger. The ELF has no semihosting left in it, it computes exactly
 // what the semihosting build computes, its exit status reaches the host through the "TF exit" line,
 // and output through a slow reader is not lost.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getBoard, loadBoardFile, BOARDS_DIR } from '../../src/boards/boards.js';
 import { buildCommand } from '../../src/cli/commands/build.js';
 import { runCommand as runCliCommand } from '../../src/cli/commands/run.js';
@@ -22,34 +21,18 @@ import {
   readBuildInfo,
   type ModelFirmware,
 } from '../../src/target/index.js';
-import { TinyforgeError } from '../../src/util/errors.js';
 import { runCommand } from '../helpers/cli.js';
 import { flatDenseModel } from '../target/models.js';
 import { makeRng, randInt, randomModel } from '../helpers/randomModel.js';
+import { rejection } from '../helpers/errors.js';
+import { tempDir as sharedTempDir } from '../helpers/temp.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
 const FIXTURES = join(HERE, 'fixtures');
 const board = getBoard('netduinoplus2');
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tf-uart-'));
-  made.push(d);
-  return d;
-}
-
-async function rejection(p: Promise<unknown>): Promise<TinyforgeError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TinyforgeError);
-  return err as TinyforgeError;
-}
+const tempDir = () => sharedTempDir('tf-uart-');
 
 /** Disassembly and symbol table of an ELF. */
 async function inspectElf(elf: string): Promise<{ semihostingCalls: number; symbols: Set<string> }> {

@@ -8,19 +8,10 @@ import { getBoard } from '../../src/boards/boards.js';
 import { buildFirmware, type FirmwareBuild } from '../../src/firmware/build.js';
 import { parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/run/protocol.js';
 import { runOnQemu } from '../../src/run/qemu.js';
-import { TinyforgeError } from '../../src/util/errors.js';
 import { fixture, tempDir } from './helpers.js';
+import { rejection } from '../helpers/errors.js';
 
 const board = getBoard('netduinoplus2');
-
-async function buildError(p: Promise<unknown>): Promise<TinyforgeError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TinyforgeError);
-  return err as TinyforgeError;
-}
 
 describe('a firmware built for netduinoplus2 and run on QEMU', () => {
   let build: FirmwareBuild;
@@ -135,7 +126,7 @@ describe('a build that fails', () => {
     const baseline = statSync(small.bin).size - 4;
     const over = 5000;
     const bigBytes = board.flash.length - baseline + over;
-    const err = await buildError(
+    const err = await rejection(
       buildFirmware({
         board,
         sources: [fixture('big_const.c')],
@@ -160,7 +151,7 @@ describe('a build that fails', () => {
 
   it('a RAM overflow names RAM, its capacity and the reserved stack', async () => {
     const dir = tempDir();
-    const err = await buildError(
+    const err = await rejection(
       buildFirmware({
         board,
         sources: [fixture('big_arena.c')],
@@ -180,7 +171,7 @@ describe('a build that fails', () => {
 
   it("a compile error surfaces the compiler's message with file and line", async () => {
     const dir = tempDir();
-    const err = await buildError(
+    const err = await rejection(
       buildFirmware({ board, sources: [fixture('compile_error.c')], outDir: dir, name: 'broken' }),
     );
     expect(err.category).toBe('build');
@@ -193,7 +184,7 @@ describe('a build that fails', () => {
     const src = join(dir, 'warn.c');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(src, 'int main(void) {\n  int unused_variable;\n  return 0;\n}\n');
-    const err = await buildError(buildFirmware({ board, sources: [src], outDir: dir, name: 'warn' }));
+    const err = await rejection(buildFirmware({ board, sources: [src], outDir: dir, name: 'warn' }));
     expect(err.message).toContain("unused variable 'unused_variable'");
     const ok = await buildFirmware({ board, sources: [src], outDir: dir, name: 'warn', werror: false });
     expect(ok.diagnostics).toContainEqual(
@@ -203,7 +194,7 @@ describe('a build that fails', () => {
   });
 
   it('a missing source is an input error', async () => {
-    const err = await buildError(
+    const err = await rejection(
       buildFirmware({ board, sources: ['/nonexistent/x.c'], outDir: tempDir(), name: 'x' }),
     );
     expect(err.category).toBe('input');

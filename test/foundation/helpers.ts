@@ -1,9 +1,7 @@
 // Shared by the foundation tests: fixture paths and temporary folders removed after the file.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { tempDir as sharedTempDir } from '../helpers/temp.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const C_FIXTURES = join(REPO, 'test', 'fixtures', 'c');
@@ -12,16 +10,9 @@ export function fixture(name: string): string {
   return join(C_FIXTURES, name);
 }
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
 /** A fresh temporary folder, removed when the test file ends. */
 export function tempDir(prefix = 'tf-foundation-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
+  return sharedTempDir(prefix);
 }
 
 /** Runs fn with PATH set to `path`, restoring it afterwards. */

@@ -6,19 +6,10 @@ import { getBoard, type Board } from '../../src/boards/boards.js';
 import { buildFirmware } from '../../src/firmware/build.js';
 import { integerRecords, parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/run/protocol.js';
 import { runOnQemu } from '../../src/run/qemu.js';
-import { TinyforgeError } from '../../src/util/errors.js';
 import { fixture, tempDir } from './helpers.js';
+import { rejection } from '../helpers/errors.js';
 
 const board = getBoard('netduinoplus2');
-
-async function rejection(p: Promise<unknown>): Promise<TinyforgeError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TinyforgeError);
-  return err as TinyforgeError;
-}
 
 describe('the time limit', () => {
   it('stops a firmware that never exits, with a clear error', async () => {

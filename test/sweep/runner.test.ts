@@ -6,6 +6,7 @@ import type { CompressedModel } from '../../src/compress/model.js';
 import { normalizePoint, parseSweepConfig, pointLabel, type SweepPoint } from '../../src/sweep/config.js';
 import type { HostFigures, PointTask, StageName } from '../../src/sweep/result.js';
 import { createRunner } from '../../src/sweep/runner.js';
+import type { TargetStage } from '../../src/sweep/target.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { tempDir } from './helpers.js';
 
@@ -56,6 +57,26 @@ const fakeCompress = async (t: PointTask) => {
   return { tfmPath, model: MODEL, host: HOST };
 };
 
+/** A target stage that measures nothing; `seen` collects the host predictions it was given. */
+function fakeTarget(seen: Int32Array[] = []): TargetStage {
+  return {
+    id: 't1',
+    measureOnTarget: async (_p, ctx) => {
+      seen.push(ctx.hostPredictions);
+      return {
+        target: 'x',
+        accuracy: 0.5,
+        windows: ctx.eval.n,
+        agreement: 1,
+        modelFlash: 1000,
+        totalFlash: 9000,
+        ram: 500,
+        instructionsPerInference: 12345,
+      };
+    },
+  };
+}
+
 describe('createRunner', () => {
   it('a float point runs the float stage only', async () => {
     const r = recorder();
@@ -83,19 +104,7 @@ describe('createRunner', () => {
         predictions: new Int32Array(set.n),
         inputs: new Int8Array(set.n),
       }),
-      target: {
-        id: 't1',
-        measureOnTarget: async (_p, ctx) => ({
-          target: 'x',
-          accuracy: 0.5,
-          windows: ctx.eval.n,
-          agreement: 1,
-          modelFlash: 1000,
-          totalFlash: 9000,
-          ram: 500,
-          instructionsPerInference: 12345,
-        }),
-      },
+      target: fakeTarget(),
     }).runPoint(task(normalizePoint({ width: 8, bits: 4 })), measured.ctx);
     expect(measured.stages).toEqual(['compress', 'host-reference', 'target']);
     expect(res2.target).toMatchObject({ stageId: 't1', modelFlash: 1000, windows: 12 });
@@ -116,22 +125,7 @@ describe('createRunner', () => {
         evaluations++;
         return { accuracy: 0.5, predictions: new Int32Array(set.n), inputs: new Int8Array(set.n) };
       },
-      target: {
-        id: 't1',
-        measureOnTarget: async (_p, ctx) => {
-          seen.push(ctx.hostPredictions);
-          return {
-            target: 'x',
-            accuracy: 0.5,
-            windows: ctx.eval.n,
-            agreement: 1,
-            modelFlash: 1000,
-            totalFlash: 9000,
-            ram: 500,
-            instructionsPerInference: 12345,
-          };
-        },
-      },
+      target: fakeTarget(seen),
     });
     const t = task(normalizePoint({ width: 8, bits: 4 }));
     const first = await runner.runPoint(t, recorder().ctx);

@@ -1,11 +1,8 @@
 import { runCommand } from '../helpers/cli.js';
 // Shared by the target tests: temporary folders, a small model trained on synthetic data, the CLI
 // run in process, and bit flips in a built firmware's weight arrays.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { afterAll } from 'vitest';
 import {
   compressModel,
   type CompressOptions,
@@ -14,17 +11,11 @@ import {
 import type { CompressedModel } from '../../src/compress/model.js';
 import type { ArchSpec } from '../../src/graph/arch.js';
 import { trainModel, type TrainedModel } from '../../src/train/trainer.js';
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { tempDir as sharedTempDir } from '../helpers/temp.js';
 
 /** A fresh temporary folder, removed when the test file ends. */
 export function tempDir(prefix = 'tf-target-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
+  return sharedTempDir(prefix);
 }
 
 /** Small enough to train in seconds, with every deployable kind the default model has and more. */
