@@ -21,6 +21,7 @@ import { layerMacs, modelMacs } from './macs.js';
 import { startTicker, type ProgressMode } from './progress.js';
 import { corruptionReport, parseHarnessOutput, type HarnessOutput } from './records.js';
 import { quantizeWindows, readWindowsFile, writeWindowsFile } from './windows.js';
+import { yieldToEventLoop } from '../util/eventLoop.js';
 
 export const TARGET_SCHEMA = 'tinyforge.target/1';
 export const RUN_SCHEMA = 'tinyforge.run/1';
@@ -282,7 +283,7 @@ async function hostReference(model: CompressedModel, inputs: Int8Array, n: numbe
     const r = runPrepared(p, inputs.subarray(i * size, (i + 1) * size));
     logits.set(r.logits, i * K);
     classes[i] = r.classIndex;
-    if (i % 16 === 15) await new Promise((res) => setImmediate(res));
+    if (i % 16 === 15) await yieldToEventLoop();
   }
   return { logits, classes, corrupt: p.corrupt };
 }

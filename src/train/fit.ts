@@ -7,10 +7,10 @@ import { Rng } from '../data/prng.js';
 import type { ModelGraph } from '../graph/ir.js';
 import { forward, listVars, type ForwardHooks, type ModelVars } from './forward.js';
 import { createProgress, type ProgressMode } from './progress.js';
+import { yieldToEventLoop } from '../util/eventLoop.js';
 
 /** Batches between two turns of the event loop (a batch is milliseconds to tens of milliseconds). */
 const YIELD_EVERY_BATCHES = 8;
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface EpochRecord {
   epoch: number;
@@ -241,8 +241,7 @@ export async function fit(
         correct += c;
         progress.batch(epoch, b + 1, lossSum / e, correct / e);
         await opts.onBatchEnd?.({ epoch, batch: b + 1, batches, loss, accuracy: c / n });
-        // A macrotask now and then: training is synchronous tfjs work for minutes, and without
-        // one a signal (Ctrl-C), IPC (a sweep worker's parent, a test runner) or a timer waits for it all.
+        // Training is minutes of synchronous tfjs work (src/util/eventLoop.ts says why this matters).
         if (b % YIELD_EVERY_BATCHES === YIELD_EVERY_BATCHES - 1) await yieldToEventLoop();
       }
       trainSeconds += (performance.now() - te) / 1000;
