@@ -32,9 +32,9 @@ $(BUILD_STAMP): $(NODE_STAMP) $(SOURCES)
 	touch $@
 
 # Train on synthetic windows -> compress three ways -> build -> run every test window on the emulated
-# Cortex-M4, then one table (src/target/demo.ts; build folders in out/demo/).
+# Cortex-M4, then one table (src/measure/demo.ts; build folders in out/demo/).
 demo: setup
-	node dist/target/demo.js --out out/demo
+	node dist/measure/demo.js --out out/demo
 
 test: setup
 	npm run typecheck

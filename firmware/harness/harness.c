@@ -1,7 +1,7 @@
 /*
  * tinyforge measurement harness: runs a generated model (model.h) on many input windows and prints
  * per-window results, per-layer instruction counts and stack use in the results protocol
- * (firmware/README.md). Built by src/target/build.ts, read by src/target/measure.ts.
+ * (firmware/README.md). Built by src/measure/firmware.ts, read by src/measure/onTarget.ts.
  *
  * Two modes:
  *   file (default)        argv: <windows file> [trace=K]. The file lives on the host (semihosting):

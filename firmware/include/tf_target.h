@@ -1,6 +1,6 @@
 /*
  * tinyforge target API: instruction counting, stack measurement, the results protocol and exit
- * codes. Firmware built by tinyforge (src/firmware/build.ts) links firmware/src/ with the program;
+ * codes. Firmware built by tinyforge (src/crossbuild/compile.ts) links firmware/src/ with the program;
  * the runtime calls main(argc, argv) with stdio already connected to the host: through semihosting
  * (the default), or with TF_IO_UART (--io uart) to the board's console USART.
  * See firmware/README.md for the protocol. This header is also included by startup.S.
@@ -11,7 +11,7 @@
 /* Word written over the whole stack region at reset (and below SP by tf_stack_mark). */
 #define TF_STACK_PAINT 0xC5A5C5A5
 
-/* Exit codes of tinyforge firmware (QEMU exits with the same status). Keep src/run/protocol.ts in
+/* Exit codes of tinyforge firmware (QEMU exits with the same status). Keep src/qemu/tfLines.ts in
  * step: a test compares the two. */
 #define TF_EXIT_OK 0           /* finished, results printed */
 #define TF_EXIT_FAILURE 1      /* unspecified failure (also abort(), assert(), QEMU's own errors) */
@@ -62,7 +62,7 @@ uint32_t tf_stack_used_since_mark(void);
 
 /* ---- Results protocol -----------------------------------------------------------------------
  * Result lines on stdout: "TF <key> <field> <field>...\n", key in [a-z0-9_], fields without
- * spaces, integers in decimal (src/run/protocol.ts parses them). */
+ * spaces, integers in decimal (src/qemu/tfLines.ts parses them). */
 void tf_report_instr(const char *label, uint32_t instructions); /* TF instr <label> <n> */
 void tf_report_stack(const char *label, uint32_t bytes);        /* TF stack <label> <bytes> */
 /* Prints "TF error <code> <message>" and exits with code (never returns). */

@@ -3,9 +3,9 @@
  * newlib-nano's stdio needs, without semihosting, so the firmware runs on a board with no debugger
  * attached. stdout and stderr both go to the USART (transmit only); stdin reads end of file; there
  * are no files. _exit prints the exit line "TF exit <code>" (tf_target.h) and stops the CPU: the
- * host runner (src/run/qemu.ts) reads it as the exit status.
+ * host runner (src/qemu/runner.ts) reads it as the exit status.
  *
- * src/firmware/build.ts defines, from the board file's "console" entry:
+ * src/crossbuild/compile.ts defines, from the board file's "console" entry:
  *   TF_CONSOLE_BASE   the USART's register block (STM32: SR +0x00, DR +0x04, BRR +0x08, CR1 +0x0C)
  *   TF_CONSOLE_BRR    the baud rate divisor for the peripheral clock the runtime leaves running
  *   TF_CONSOLE_SETUP  optional {register, bits}, ... set before the USART is enabled (clock enable)

@@ -6,14 +6,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatTable } from '../cli/table.js';
+import { formatTable } from '../util/table.js';
 import { compressModel, type CompressOptions, DEFAULT_COMPRESS_OPTIONS } from '../compress/compress.js';
 import { loadCompressData } from '../compress/data.js';
 import { loadDataset } from '../data/load.js';
 import type { Normalization } from '../data/normalize.js';
 import type { FloatModel } from '../graph/ir.js';
-import { buildModelFirmware, measureOnTarget, type TargetResult } from '../target/index.js';
-import { num } from '../target/format.js';
+import { buildModelFirmware, measureOnTarget, type TargetResult } from '../measure/index.js';
+import { num } from '../measure/summary.js';
 import { loadModelDir } from '../train/modelDir.js';
 import { trainModel } from '../train/trainer.js';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CompressedModel } from '../compress/model.js';
+import type { CompressedModel } from '../qmodel/model.js';
 import type { MemoryPlan } from './planner.js';
 import { render } from './templates.js';
 import { buildView, FILE_NAMES, type ModelView, type ViewOptions } from './view.js';

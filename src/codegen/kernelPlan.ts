@@ -3,8 +3,8 @@
 // and the size of the RAM Huffman decode table. The compiler knows every weight, so it estimates the
 // instructions of each choice from the actual rows and code lengths. The estimates are per-instruction
 // counts of the Cortex-M4 loops (see the templates); they only need to rank the choices.
-import type { CodedWeights } from '../compress/model.js';
-import { canonicalCodes, kraftSum, tokenize } from '../compress/coding/index.js';
+import type { CodedWeights } from '../qmodel/model.js';
+import { canonicalCodes, kraftSum, tokenize } from '../qmodel/coding/index.js';
 
 /** Largest RAM decode table: 2^10 words (4 KB); a window then always holds two tokens. */
 export const MAX_LUT_BITS = 10;

@@ -5,10 +5,10 @@
 // model that breaks it, naming the layer.
 import { ACC_LIMIT, MAX_SHIFT, MIN_SHIFT, requantShift } from '../fixedpoint/semantics.js';
 import { outLength } from '../graph/ir.js';
-import type { CodedWeights, CompressedModel, QConv1D, QDense, QLayer } from '../compress/model.js';
-import { HUFFMAN_LUT_BITS, wFracOf } from '../compress/model.js';
-import { buildDecodeTables, codedWeightsProblem, decodeWeights } from '../compress/coding/index.js';
-import { checkModel } from '../reference/check.js';
+import type { CodedWeights, CompressedModel, QConv1D, QDense, QLayer } from '../qmodel/model.js';
+import { HUFFMAN_LUT_BITS, wFracOf } from '../qmodel/model.js';
+import { buildDecodeTables, codedWeightsProblem, decodeWeights } from '../qmodel/coding/index.js';
+import { checkModel } from '../qmodel/check.js';
 import { TinyforgeError } from '../util/errors.js';
 import { cInt, uniqueIdent } from './cformat.js';
 import { alignUp, planMemory, type AliasKind, type MemoryPlan, type PlanStep } from './planner.js';
@@ -25,7 +25,7 @@ import {
 export const FILE_NAMES = { source: 'model.c', header: 'model.h', fixedpoint: 'tf_fixedpoint.h' } as const;
 
 export interface HuffmanView {
-  /** C array of the decode tables, layout of src/compress/model.ts. */
+  /** C array of the decode tables, layout of src/qmodel/model.ts. */
   array: string;
   K: number;
   L: number;

@@ -7,11 +7,11 @@ import { deployableGraph } from '../graph/fold.js';
 import { inferShapes, type FloatModel } from '../graph/ir.js';
 import { fit, evaluateSet } from '../train/fit.js';
 import { createVars, disposeVars, readParams } from '../train/forward.js';
-import { codingStats, encodeWeights, type CodingChoice, type CodingStats } from './coding/index.js';
-import { entropyBoundReport } from './coding/stats.js';
+import { codingStats, encodeWeights, type CodingChoice, type CodingStats } from '../qmodel/coding/index.js';
+import { entropyBoundReport } from '../qmodel/coding/stats.js';
 import { compressionHooks, type FakeQuantSettings } from './finetune.js';
 import { floatPredict } from './floatForward.js';
-import type { CompressedModel, QConv1D, QDense } from './model.js';
+import type { CompressedModel, QConv1D, QDense } from '../qmodel/model.js';
 import {
   applyMasks,
   magnitudeMasks,

@@ -12,7 +12,7 @@ import {
 } from '../fixedpoint/semantics.js';
 import { TinyforgeError } from '../util/errors.js';
 import { floatForward } from './floatForward.js';
-import type { Coding, CodedWeights, CompressedModel, QLayer } from './model.js';
+import type { Coding, CodedWeights, CompressedModel, QLayer } from '../qmodel/model.js';
 
 export interface Calibration {
   /** Normalized windows, n * T * C. */
@@ -32,7 +32,7 @@ export interface QuantizeOptions {
   meta?: Record<string, unknown>;
 }
 
-/** Weight rows of a conv1d/dense kernel in the layout of src/compress/model.ts. */
+/** Weight rows of a conv1d/dense kernel in the layout of src/qmodel/model.ts. */
 export function kernelRows(
   info: NodeInfo,
   kernel: Float32Array,

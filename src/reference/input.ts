@@ -1,7 +1,7 @@
 // Raw sensor window -> int8 model input, with the model's normalization and input format.
 import { TinyforgeError } from '../util/errors.js';
 import { quantizeInput } from '../fixedpoint/semantics.js';
-import type { CompressedModel } from '../compress/model.js';
+import type { CompressedModel } from '../qmodel/model.js';
 
 /** raw: T * C floats, channels last. q = quantizeInput((x - mean[c]) / std[c], inputFrac). */
 export function quantizeWindow(model: CompressedModel, raw: Float32Array | ArrayLike<number>): Int8Array {

@@ -4,9 +4,9 @@
 // src/fixedpoint/semantics.ts, the one definition the C templates also implement.
 import { TinyforgeError } from '../util/errors.js';
 import { argmax, requantize, requantShift, roundedAverage } from '../fixedpoint/semantics.js';
-import { RowDecoder } from '../compress/coding/weights.js';
-import { wFracOf, type CompressedModel, type QConv1D, type QDense, type QLayer } from '../compress/model.js';
-import { checkModel } from './check.js';
+import { RowDecoder } from '../qmodel/coding/weights.js';
+import { wFracOf, type CompressedModel, type QConv1D, type QDense, type QLayer } from '../qmodel/model.js';
+import { checkModel } from '../qmodel/check.js';
 
 /** Supplies weight rows in order o = 0, 1, ... (a streaming decoder or pre-decoded rows). */
 type RowSource = (o: number) => Int8Array;

@@ -27,5 +27,5 @@ export {
   sizeReport,
   type TopEntry,
 } from './report.js';
-export { formatSizeTable } from './format.js';
+export { formatSizeTable } from './text.js';
 export { type LoadedSize, loadSize, mapCandidates, readPeakStack, RUN_REPORT_NAME } from './load.js';

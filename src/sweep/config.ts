@@ -24,8 +24,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { CODINGS } from '../compress/model.js';
-import type { CodingChoice } from '../compress/coding/index.js';
+import { CODINGS } from '../qmodel/model.js';
+import type { CodingChoice } from '../qmodel/coding/index.js';
 import { TinyforgeError } from '../util/errors.js';
 
 export const SWEEP_FORMAT = 'tinyforge-sweep/1';

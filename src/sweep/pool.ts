@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FromWorker, ToWorker, WorkerJob } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerJob } from './messages.js';
 import type { ModelInfo, PointError, PointResult, StageName } from './result.js';
 import type { PointRunner } from './runner.js';
 

@@ -1,7 +1,7 @@
 // Point results -> one row per point, the Pareto front, and results.{json,csv,md}. The files hold
 // no time stamps, so a sweep answered from its cache writes the same bytes again.
 import { join } from 'node:path';
-import { pct } from '../cli/table.js';
+import { pct } from '../util/table.js';
 import { writeFileAtomic } from '../util/files.js';
 import { widthLabel } from './config.js';
 import { KB } from './budget.js';

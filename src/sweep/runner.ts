@@ -2,7 +2,7 @@
 // sweep runs it in worker processes (or in process with --jobs 1); tests give it other stages.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { readTfm } from '../format/index.js';
+import { readTfm } from '../qmodel/index.js';
 import { TinyforgeError } from '../util/errors.js';
 import { CODE_VERSION } from './hash.js';
 import {
@@ -18,7 +18,7 @@ import {
   type StageContext,
   type StageLog,
 } from './stages.js';
-import type { CompressedModel } from '../compress/model.js';
+import type { CompressedModel } from '../qmodel/model.js';
 import type { WindowSet } from '../data/dataset.js';
 import {
   POINT_RESULT_SCHEMA,

@@ -6,8 +6,8 @@
 // bound here, in a module every worker imports, not passed in by the caller.
 import type { WindowSet } from '../data/dataset.js';
 import type { SweepPoint } from './config.js';
-import { readTfm } from '../format/index.js';
-import { buildModelFirmware, measureOnTarget } from '../target/index.js';
+import { readTfm } from '../qmodel/index.js';
+import { buildModelFirmware, measureOnTarget } from '../measure/index.js';
 
 export interface TargetContext {
   point: SweepPoint;

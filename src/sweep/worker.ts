@@ -1,7 +1,7 @@
 // A sweep worker process: one tfjs backend (wasm is single-threaded), one job at a time, for as
 // many jobs as the sweep sends. Started by pool.ts with child_process.fork.
 import { loadRunner } from './loadRunner.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker } from './messages.js';
 import type { StageName } from './result.js';
 import { describeError, type PointRunner } from './runner.js';
 

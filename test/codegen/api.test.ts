@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateC } from '../../src/codegen/index.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { randomModel } from '../helpers/randomModel.js';
 import { HARNESS_DIR, STRICT, writeGenerated } from './cbuild.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildView } from '../../src/codegen/view.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { argmax } from '../../src/fixedpoint/semantics.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';

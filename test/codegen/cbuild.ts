@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { generateC, type GeneratedC } from '../../src/codegen/index.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 
 export const HARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'harness');
 

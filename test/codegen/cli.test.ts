@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCommand } from '../../src/cli/commands/compile.js';
 import { generateC } from '../../src/codegen/index.js';
-import { writeTfm } from '../../src/format/index.js';
+import { writeTfm } from '../../src/qmodel/index.js';
 import { randomModel } from '../helpers/randomModel.js';
 
 function run(args: string[]): Promise<{ out: string; err: string; code: number }> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateC } from '../../src/codegen/index.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/index.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';

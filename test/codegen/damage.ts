@@ -1,6 +1,6 @@
 // Damaged copies of compressed models for the corruption tests (host: corrupt.test.ts, target:
 // test/kernels/corrupt.test.ts): flipped bits or a truncated array in one layer's bitstream.
-import type { CompressedModel, QConv1D, QDense } from '../../src/compress/model.js';
+import type { CompressedModel, QConv1D, QDense } from '../../src/qmodel/model.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
 
 export type Damage = 'flip' | 'truncate';

@@ -3,7 +3,7 @@
 // RAM decode table skips the per-token test only when no prefix can be slow, and the dense/sparse
 // choice follows the density.
 import { describe, expect, it } from 'vitest';
-import { encodeWeights } from '../../src/compress/coding/weights.js';
+import { encodeWeights } from '../../src/qmodel/coding/weights.js';
 import {
   chooseLut,
   chooseSparse,

@@ -1,10 +1,10 @@
 // Hand-built models for the corners random models do not reach: a ReLU writing the logits in
 // place, Flatten straight off the input, a model that is only a view of its input, a kernel as long
 // as the sequence, long zero runs split at MAX_RUN, a one-symbol Huffman code, 8-bit direct weights.
-import { encodeWeights, type CodingChoice } from '../../src/compress/coding/weights.js';
-import type { CompressedModel, QConv1D, QDense, QLayer, QPool } from '../../src/compress/model.js';
+import { encodeWeights, type CodingChoice } from '../../src/qmodel/coding/weights.js';
+import type { CompressedModel, QConv1D, QDense, QLayer, QPool } from '../../src/qmodel/model.js';
 import { outLength, padLeft, type Padding } from '../../src/graph/ir.js';
-import { checkModel } from '../../src/reference/check.js';
+import { checkModel } from '../../src/qmodel/check.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
 
 type Shape = [number, number];

@@ -18,9 +18,9 @@ import {
   floatAccuracy,
   type CompressData,
 } from '../../src/compress/compress.js';
-import { readTfm, writeTfm } from '../../src/format/index.js';
-import { decodeWeights } from '../../src/compress/coding/index.js';
-import type { QConv1D, QDense } from '../../src/compress/model.js';
+import { readTfm, writeTfm } from '../../src/qmodel/index.js';
+import { decodeWeights } from '../../src/qmodel/coding/index.js';
+import type { QConv1D, QDense } from '../../src/qmodel/model.js';
 import { evaluateTfm } from '../../src/cli/commands/evaluate.js';
 
 /** The library baseline with this small model's fine-tuning settings. */

@@ -5,7 +5,7 @@ import { inferShapes } from '../../src/graph/ir.js';
 import { floatForward } from '../../src/compress/floatForward.js';
 import { fakeQuantRows, kernelRows, quantizeModel, weightFracs } from '../../src/compress/quantize.js';
 import { fakeQuantKernel } from '../../src/compress/finetune.js';
-import { encodeWeights, decodeWeights } from '../../src/compress/coding/index.js';
+import { encodeWeights, decodeWeights } from '../../src/qmodel/coding/index.js';
 import { checkModel, runReference } from '../../src/reference/index.js';
 import { quantizeInput } from '../../src/fixedpoint/semantics.js';
 

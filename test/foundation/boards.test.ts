@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BOARDS_DIR, getBoard, listBoards, loadBoardFile } from '../../src/boards/boards.js';
-import { renderLinkerScript } from '../../src/firmware/runtime.js';
+import { renderLinkerScript } from '../../src/crossbuild/runtime.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { tempDir } from './helpers.js';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../src/boards/boards.js';
-import { buildFirmware, type FirmwareBuild } from '../../src/firmware/build.js';
-import { parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/run/protocol.js';
-import { runOnQemu } from '../../src/run/qemu.js';
+import { buildFirmware, type FirmwareBuild } from '../../src/crossbuild/compile.js';
+import { parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/qemu/tfLines.js';
+import { runOnQemu } from '../../src/qemu/runner.js';
 import { fixture, tempDir } from './helpers.js';
 import { rejection } from '../helpers/errors.js';
 

@@ -3,9 +3,9 @@
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../src/boards/boards.js';
-import { buildFirmware, type FirmwareBuild } from '../../src/firmware/build.js';
-import { integerRecords, parseTfRecords, requireTargetSuccess } from '../../src/run/protocol.js';
-import { runOnQemu } from '../../src/run/qemu.js';
+import { buildFirmware, type FirmwareBuild } from '../../src/crossbuild/compile.js';
+import { integerRecords, parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
+import { runOnQemu } from '../../src/qemu/runner.js';
 import { fixture, tempDir } from './helpers.js';
 
 const N1 = 1000;

@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIRMWARE_INCLUDE_DIR } from '../../src/firmware/runtime.js';
-import { describeTargetExit, integerRecords, parseTfRecords, TARGET_EXIT } from '../../src/run/protocol.js';
+import { FIRMWARE_INCLUDE_DIR } from '../../src/crossbuild/runtime.js';
+import { describeTargetExit, integerRecords, parseTfRecords, TARGET_EXIT } from '../../src/qemu/tfLines.js';
 
 describe('results protocol', () => {
-  it('exit codes in tf_target.h and src/run/protocol.ts agree', () => {
+  it('exit codes in tf_target.h and src/qemu/tfLines.ts agree', () => {
     const header = readFileSync(join(FIRMWARE_INCLUDE_DIR, 'tf_target.h'), 'utf8');
     const fromHeader = Object.fromEntries(
       [...header.matchAll(/^#define TF_EXIT_([A-Z_]+) (\d+)/gm)].map((m) => [m[1], Number(m[2])]),

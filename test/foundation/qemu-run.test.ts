@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getBoard, type Board } from '../../src/boards/boards.js';
-import { buildFirmware } from '../../src/firmware/build.js';
-import { integerRecords, parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/run/protocol.js';
-import { runOnQemu } from '../../src/run/qemu.js';
+import { buildFirmware } from '../../src/crossbuild/compile.js';
+import { integerRecords, parseTfRecords, requireTargetSuccess, TARGET_EXIT } from '../../src/qemu/tfLines.js';
+import { runOnQemu } from '../../src/qemu/runner.js';
 import { fixture, tempDir } from './helpers.js';
 import { rejection } from '../helpers/errors.js';
 

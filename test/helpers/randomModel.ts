@@ -1,8 +1,8 @@
 // Deterministic random data for tests: a seeded PRNG, weight samplers, random valid models.
-import { encodeWeights, type CodingChoice } from '../../src/compress/coding/weights.js';
-import { CODINGS, type CompressedModel, type QLayer } from '../../src/compress/model.js';
+import { encodeWeights, type CodingChoice } from '../../src/qmodel/coding/weights.js';
+import { CODINGS, type CompressedModel, type QLayer } from '../../src/qmodel/model.js';
 import { outLength, padLeft as irPadLeft, type Padding } from '../../src/graph/ir.js';
-import { checkModel } from '../../src/reference/check.js';
+import { checkModel } from '../../src/qmodel/check.js';
 import { mulberry32 } from '../../src/data/prng.js';
 
 /** The tests' seeded PRNG (the project's one mulberry32). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateC } from '../../src/codegen/index.js';
 import { buildView } from '../../src/codegen/view.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import {
   calibrationWindows,

@@ -15,7 +15,7 @@ import {
   referenceGraph,
   VARIANTS,
 } from '../../src/bench/kernels.bench.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/index.js';
 import { damage, type Damage, type Variant } from '../codegen/damage.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';

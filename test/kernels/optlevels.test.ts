@@ -12,7 +12,7 @@ import {
   referenceGraph,
   VARIANTS,
 } from '../../src/bench/kernels.bench.js';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { edgeModels } from '../codegen/models.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';

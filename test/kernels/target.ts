@@ -4,10 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateC, type GeneratedC } from '../../src/codegen/index.js';
-import type { CompressedModel } from '../../src/compress/model.js';
-import { buildFirmware, type FirmwareBuild } from '../../src/firmware/build.js';
-import { parseTfRecords, requireTargetSuccess } from '../../src/run/protocol.js';
-import { runOnQemu } from '../../src/run/qemu.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
+import { buildFirmware, type FirmwareBuild } from '../../src/crossbuild/compile.js';
+import { parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
+import { runOnQemu } from '../../src/qemu/runner.js';
 
 export const KHARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'harness');
 

@@ -1,9 +1,9 @@
 // Hand-computed cases per layer kind: every expected number below is worked out in the comments.
 import { describe, expect, it } from 'vitest';
-import { encodeWeights } from '../../src/compress/coding/weights.js';
-import type { CompressedModel, QLayer } from '../../src/compress/model.js';
-import type { Coding } from '../../src/compress/model.js';
-import { CODINGS } from '../../src/compress/model.js';
+import { encodeWeights } from '../../src/qmodel/coding/weights.js';
+import type { CompressedModel, QLayer } from '../../src/qmodel/model.js';
+import type { Coding } from '../../src/qmodel/model.js';
+import { CODINGS } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/interpreter.js';
 
 /** A model made of the given layers (the last layer's outputs are the logits). */

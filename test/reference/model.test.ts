@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWeights, encodeWeights } from '../../src/compress/coding/weights.js';
-import { CODINGS, wFracOf, type CompressedModel, type QLayer } from '../../src/compress/model.js';
+import { decodeWeights, encodeWeights } from '../../src/qmodel/coding/weights.js';
+import { CODINGS, wFracOf, type CompressedModel, type QLayer } from '../../src/qmodel/model.js';
 import { quantizeInput } from '../../src/fixedpoint/semantics.js';
-import { checkModel } from '../../src/reference/check.js';
+import { checkModel } from '../../src/qmodel/check.js';
 import { quantizeWindow } from '../../src/reference/input.js';
 import {
   prepareReference,

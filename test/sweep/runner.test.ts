@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CompressedModel } from '../../src/compress/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
 import { normalizePoint, parseSweepConfig, pointLabel, type SweepPoint } from '../../src/sweep/config.js';
 import type { HostFigures, PointTask, StageName } from '../../src/sweep/result.js';
 import { createRunner } from '../../src/sweep/runner.js';

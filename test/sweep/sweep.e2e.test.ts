@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedAccuracy } from '../../src/compress/compress.js';
 import { loadCompressData } from '../../src/compress/data.js';
-import { readTfm } from '../../src/format/index.js';
+import { readTfm } from '../../src/qmodel/index.js';
 import { expandPoints, loadSweepConfig, parseSweepConfig, type SweepConfig } from '../../src/sweep/config.js';
 import type { PointResult } from '../../src/sweep/result.js';
 import { parseCsv, type ResultsFile } from '../../src/sweep/results.js';

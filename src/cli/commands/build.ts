@@ -3,12 +3,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadDataset } from '../../data/load.js';
 import type { WindowSet } from '../../data/dataset.js';
-import { buildModelFirmware, DEFAULT_BOARD, flagsLine, type ModelFirmware } from '../../target/index.js';
+import { buildModelFirmware, DEFAULT_BOARD, flagsLine, type ModelFirmware } from '../../measure/index.js';
 import { formatSizeTable } from '../../size/index.js';
 import { TinyforgeError } from '../../util/errors.js';
-import type { CompressedModel } from '../../compress/model.js';
-import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../firmware/build.js';
-import { readTfm } from '../../format/index.js';
+import type { CompressedModel } from '../../qmodel/model.js';
+import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/compile.js';
+import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
 
 /** gcc levels accepted as -O<level> (the yargs option names are O0, Os, ...). */

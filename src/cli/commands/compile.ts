@@ -3,9 +3,9 @@
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { generateC, writeSources, type CodegenReport } from '../../codegen/index.js';
-import { readTfm } from '../../format/index.js';
+import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../util/table.js';
 
 interface CompileArgs {
   model: string;

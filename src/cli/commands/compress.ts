@@ -4,10 +4,10 @@ import { loadModelDir } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
 import { compressModel, type CompressOptions, type CompressReport } from '../../compress/compress.js';
 import { loadCompressData } from '../../compress/data.js';
-import { writeTfm } from '../../format/index.js';
-import { CODINGS } from '../../compress/model.js';
+import { writeTfm } from '../../qmodel/index.js';
+import { CODINGS } from '../../qmodel/model.js';
 import { printJson } from '../output.js';
-import { formatTable, pct } from '../table.js';
+import { formatTable, pct } from '../../util/table.js';
 
 /** The compression options, shared by `compress` and `deploy`. */
 export const COMPRESS_OPTIONS = {

@@ -15,11 +15,11 @@ import {
   flagsLine,
   measureOnTarget,
   targetResultJson,
-} from '../../target/index.js';
-import { bytes, num } from '../../target/format.js';
+} from '../../measure/index.js';
+import { bytes, num } from '../../measure/summary.js';
 import { TinyforgeError } from '../../util/errors.js';
 import { printJson } from '../output.js';
-import { formatTable, pct } from '../table.js';
+import { formatTable, pct } from '../../util/table.js';
 import {
   COMPRESS_OPTIONS,
   compressOptionsFrom,

@@ -13,9 +13,9 @@ import {
   type ClassificationReport,
   type FloatEvaluation,
 } from '../../train/evaluate.js';
-import { readTfm } from '../../format/index.js';
+import { readTfm } from '../../qmodel/index.js';
 import { runReferenceBatch } from '../../reference/index.js';
-import { quantizeWindows } from '../../target/windows.js';
+import { quantizeWindows } from '../../measure/windows.js';
 import { loadModelDir } from '../../train/modelDir.js';
 import { HAR_DEFAULT_TRAINING } from '../../train/archs/index.js';
 import { TinyforgeError } from '../../util/errors.js';

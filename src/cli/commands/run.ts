@@ -2,7 +2,7 @@
 // run and compares it with the host reference; exit code 8 when target and host disagree.
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { readTfm } from '../../format/index.js';
+import { readTfm } from '../../qmodel/index.js';
 import {
   agreementError,
   BUILD_FILES,
@@ -10,7 +10,7 @@ import {
   measureOnTarget,
   readBuildInfo,
   targetResultJson,
-} from '../../target/index.js';
+} from '../../measure/index.js';
 import { TinyforgeError } from '../../util/errors.js';
 import { printJson } from '../output.js';
 import { pickSplit, takeWindows } from './build.js';

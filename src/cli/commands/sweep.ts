@@ -16,7 +16,7 @@ import {
 import { runSweep, SweepInterrupted, type SweepSummary } from '../../sweep/sweep.js';
 import { EXIT_CODES, TinyforgeError, type ErrorCategory } from '../../util/errors.js';
 import { printJson } from '../output.js';
-import { formatTable, pct } from '../table.js';
+import { formatTable, pct } from '../../util/table.js';
 
 interface Args {
   data?: string;
