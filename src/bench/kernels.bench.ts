@@ -7,117 +7,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { formatTable } from '../util/table.js';
-import { encodeWeights, type CodingChoice } from '../qmodel/coding/weights.js';
 import type { CompressedModel } from '../qmodel/model.js';
-import { applyMasks, magnitudeMasks } from '../compress/prune.js';
-import { quantizeModel } from '../compress/quantize.js';
-import { archToGraph } from '../graph/arch.js';
 import { deployableGraph } from '../graph/fold.js';
-import { inferShapes, type FloatModel, type ModelGraph } from '../graph/ir.js';
+import type { FloatModel } from '../graph/ir.js';
 import { buildModelFirmware, measureOnTarget, modelMacs, type TargetResult } from '../measure/index.js';
-import { HAR_DEFAULT_ARCH } from '../train/archs/index.js';
+import {
+  calibrationWindows,
+  compressVariant,
+  gaussian,
+  harDefaultGraph,
+  randomFloatModel,
+  referenceGraph,
+  VARIANTS,
+  type Variant,
+} from '../measure/seededModels.js';
 import { mulberry32 } from '../data/prng.js';
-
-function gaussian(rng: () => number): number {
-  const u = Math.max(rng(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
-
-export const HAR_CLASSES = ['walking', 'upstairs', 'downstairs', 'sitting', 'standing', 'laying'];
-
-/** The reference network of shared/notes/qemu-measurement.md: 365,952 MACs per 128x9 window. */
-export function referenceGraph(): ModelGraph {
-  const conv = (name: string, filters: number) =>
-    ({
-      kind: 'conv1d',
-      name,
-      filters,
-      kernelSize: 5,
-      stride: 1,
-      padding: 'valid',
-      activation: 'relu',
-      useBias: true,
-    }) as const;
-  const pool = (name: string) =>
-    ({ kind: 'maxpool1d', name, poolSize: 2, stride: 2, padding: 'valid' }) as const;
-  return {
-    inputShape: [128, 9],
-    classNames: [...HAR_CLASSES],
-    layers: [
-      conv('conv1', 16),
-      pool('pool1'),
-      conv('conv2', 32),
-      pool('pool2'),
-      conv('conv3', 32),
-      { kind: 'gap1d', name: 'gap' },
-      { kind: 'dense', name: 'dense', units: 6, activation: 'linear', useBias: true },
-    ],
-  };
-}
-
-/** har-default (src/train/archs) for 128x9 windows and the six UCI HAR classes. */
-export function harDefaultGraph(): ModelGraph {
-  return archToGraph(HAR_DEFAULT_ARCH, { inputShape: [128, 9], classNames: [...HAR_CLASSES] });
-}
-
-/** He-normal kernels and small biases from a seed: a float model with trained-like weight statistics. */
-export function randomFloatModel(graph: ModelGraph, seed: number): FloatModel {
-  const rng = mulberry32(seed);
-  const params: FloatModel['params'] = {};
-  for (const info of inferShapes(graph)) {
-    const { layer } = info;
-    if (layer.kind !== 'conv1d' && layer.kind !== 'dense') continue;
-    const fanIn =
-      layer.kind === 'conv1d' ? layer.kernelSize * info.inShape[1] : info.inShape[0] * info.inShape[1];
-    const outs = layer.kind === 'conv1d' ? layer.filters : layer.units;
-    const sd = Math.sqrt(2 / fanIn);
-    params[layer.name] = {
-      kernel: Float32Array.from({ length: fanIn * outs }, () => sd * gaussian(rng)),
-      bias: Float32Array.from({ length: outs }, () => 0.05 * gaussian(rng)),
-    };
-  }
-  return { graph, params };
-}
-
-/** Normalized calibration windows (standard normal), deterministic. */
-export function calibrationWindows(graph: ModelGraph, n: number, seed: number): Float32Array {
-  const rng = mulberry32(seed);
-  const size = graph.inputShape[0] * graph.inputShape[1];
-  return Float32Array.from({ length: n * size }, () => gaussian(rng));
-}
-
-export interface Variant {
-  /** Short label for tables. */
-  label: string;
-  bits: number;
-  coding: CodingChoice;
-  /** Unstructured magnitude pruning per layer before quantization. */
-  sparsity: number;
-}
-
-export const VARIANTS: Variant[] = [
-  { label: 'packed 8-bit', bits: 8, coding: 'packed', sparsity: 0 },
-  { label: 'packed 4-bit', bits: 4, coding: 'packed', sparsity: 0 },
-  { label: 'huffman 4-bit', bits: 4, coding: 'huffman', sparsity: 0 },
-  { label: 'packed 8-bit, 80% pruned', bits: 8, coding: 'packed', sparsity: 0.8 },
-  { label: 'rle-huffman 8-bit, 80% pruned', bits: 8, coding: 'rle-huffman', sparsity: 0.8 },
-  { label: 'rle-huffman 4-bit, 80% pruned', bits: 4, coding: 'rle-huffman', sparsity: 0.8 },
-];
-
-/** A float model through tinyforge's own pruning, quantizer and weight coders. */
-export function compressVariant(float: FloatModel, v: Variant, calibration: Float32Array): CompressedModel {
-  const model = v.sparsity > 0 ? applyMasks(float, magnitudeMasks(float, v.sparsity, 'layer')) : float;
-  const size = float.graph.inputShape[0] * float.graph.inputShape[1];
-  const C = float.graph.inputShape[1];
-  return quantizeModel(model, {
-    bits: v.bits,
-    perChannel: true,
-    encode: (values, rows, rowLength, bits) => encodeWeights(values, rows, rowLength, bits, v.coding),
-    calibration: { windows: calibration, n: calibration.length / size },
-    normalization: { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) },
-    meta: { bench: 'kernels', variant: v.label },
-  });
-}
 
 /** Reference figures of shared/notes/qemu-measurement.md (same network, board and counting). */
 export const REFERENCE_FIGURES = [
@@ -208,7 +112,8 @@ const n = (v: number, digits = 0): string =>
   v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function table(rows: Measured[]): string {
-  const layerNames = ['conv', 'pool', 'conv', 'pool', 'conv', 'gap', 'dense'];
+  // Both networks have the same seven layers; the columns are named by their kinds.
+  const layerNames = referenceGraph().layers.map((l) => l.kind);
   const header = [
     'network',
     'weights',

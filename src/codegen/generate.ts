@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { CompressedModel } from '../qmodel/model.js';
 import type { MemoryPlan } from './planner.js';
 import { render } from './templates.js';
-import { buildView, FILE_NAMES, type ModelView, type ViewOptions } from './view.js';
+import { buildView } from './view.js';
+import { FILE_NAMES, type KernelChoice, type ModelView, type ViewOptions } from './viewTypes.js';
 
 export type GenerateOptions = ViewOptions;
 
@@ -44,12 +45,12 @@ export interface CodegenReport {
     /** Where the layer's output lives: 'arena+<offset>', 'logits', 'input' (a view of it). */
     output: string;
     /**
-     * Conv1D/Dense: the inner loop the compiler chose (dense SMLAD over four decoded filters, or a
+     * Weighted layers: the inner loop the compiler chose (dense SMLAD over four decoded filters, or a
      * sparse non-zero list over `windows` time steps at once) and the RAM Huffman decode table
      * (bits, and whether long codes take the slow path); null for other layers.
      */
     kernel: {
-      inner: 'dense' | 'sparse';
+      inner: KernelChoice['inner'];
       windows: number;
       lutBits: number | null;
       slowPath: boolean;
@@ -75,7 +76,7 @@ function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
       return {
         name: l.name,
         section: l.ident,
-        kind: l.partial,
+        kind: l.kind,
         coding: l.weights?.coding ?? null,
         outShape: [l.outT, l.outC],
         weightBytes: l.weightBytes,
@@ -86,15 +87,7 @@ function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
         shiftBytes: l.requant?.shiftArray ? l.outC : 0,
         scratchBytes: l.scratchBytes,
         output: t.location === 'arena' ? `arena+${t.offset}` : t.location,
-        kernel:
-          l.partial === 'conv1d' || l.partial === 'dense'
-            ? {
-                inner: l.mac.dense ? 'dense' : 'sparse',
-                windows: l.sparse?.tb ?? 1,
-                lutBits: l.decode.lut ? l.decode.kb : null,
-                slowPath: l.decode.checked,
-              }
-            : null,
+        kernel: l.kernelChoice,
       };
     }),
   };

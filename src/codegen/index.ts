@@ -14,5 +14,5 @@ export {
   type PlanStep,
   type AliasKind,
 } from './planner.js';
-export { FILE_NAMES } from './view.js';
+export { FILE_NAMES } from './viewTypes.js';
 export { writeSources } from './writeSources.js';

@@ -1,14 +1,17 @@
-// Static memory plan of a sequential graph: every activation tensor gets an offset in ONE arena.
+// Static memory plan of a graph: every activation tensor gets an offset in ONE arena.
 //
 // Tensor 0 is the model input (the caller's buffer), tensor i+1 the output of step i. A tensor is
-// live from the step that produces it to the last step that reads it. Flatten is a view (its output
-// IS its input), a standalone ReLU may run in place; such tensors share one buffer. The buffer that
-// holds the final output is the caller's `logits`, so neither end costs arena bytes.
+// live from the step that produces it to the last step that reads it (the graph's liveness). A view
+// (Flatten) IS its input, an in-place step (ReLU) may overwrite its input when nothing reads that
+// input later; such tensors share one buffer. The buffer that holds the final output is the
+// caller's `logits`, so neither end costs arena bytes.
 //
-// In a sequential graph at most two buffers are live at any step (the step's input and output),
+// When every step reads only the step before (a chain), at most two buffers are live at any step,
 // and consecutive buffers alternate between the bottom and the top of the arena (ping-pong), with
-// the step's scratch in the gap between them. The arena is therefore exactly
-// max over steps of (live buffer bytes + scratch bytes), the lower bound for any placement.
+// the step's scratch in the gap between them. The arena is then exactly max over steps of (live
+// buffer bytes + scratch bytes), the lower bound for any placement. Other graphs are placed by
+// first fit, largest buffer first, among the buffers whose lifetimes overlap (scratch is a buffer
+// that lives during its step).
 
 /** Offsets and sizes are multiples of this (int16 scratch and a later word-wise DSP path). */
 export const ARENA_ALIGN = 4;
@@ -26,6 +29,8 @@ export type AliasKind = 'none' | 'view' | 'inplace';
 
 export interface PlanStep {
   name: string;
+  /** Tensors the step reads (0 = model input, j + 1 = output of step j); absent = [its own index]. */
+  inputs?: number[];
   outBytes: number;
   alias: AliasKind;
   /** Bytes of scratch the step needs while it runs (decoded filter, non-zero list). */
@@ -67,28 +72,51 @@ export interface MemoryPlan {
   steps: StepPlacement[];
 }
 
+/** Tensors each step reads. */
+function readsOf(steps: PlanStep[]): number[][] {
+  return steps.map((s, j) => s.inputs ?? [j]);
+}
+
+/** Buffer of each tensor (the tensor that owns it): views and safe in-place steps share. */
+function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[] {
+  const lastRead = bytes.map(() => -1);
+  reads.forEach((ins, j) => ins.forEach((t) => (lastRead[t] = Math.max(lastRead[t], j))));
+  const root = [0];
+  steps.forEach((s, j) => {
+    const t = j + 1;
+    const src = reads[j][0];
+    const single = reads[j].length === 1;
+    const share =
+      single && (s.alias === 'view' || (s.alias === 'inplace' && root[src] !== 0 && lastRead[src] === j));
+    if (share && bytes[t] !== bytes[src])
+      throw new RangeError(`step '${s.name}': an aliased output must have its input's size`);
+    root.push(share ? root[src] : t);
+  });
+  return root;
+}
+
 export function planMemory(inputBytes: number, steps: PlanStep[]): MemoryPlan {
-  const n = steps.length;
   const bytes = [inputBytes, ...steps.map((s) => s.outBytes)];
   for (const [i, b] of bytes.entries()) {
     if (!Number.isInteger(b) || b < 1) throw new RangeError(`tensor ${i}: bad size ${b}`);
   }
+  const reads = readsOf(steps);
+  const root = buffers(bytes, steps, reads);
+  const chain = reads.every((ins, j) => ins.length === 1 && ins[0] === j);
+  return (chain ? planChain : planGraph)(bytes, steps, root, reads);
+}
 
-  // Buffer of each tensor (the tensor that owns it).
-  const root = [0];
-  for (let j = 0; j < n; j++) {
-    const t = j + 1;
-    const { alias } = steps[j];
-    const share = alias === 'view' || (alias === 'inplace' && root[j] !== 0);
-    if (share && bytes[t] !== bytes[j]) {
-      throw new RangeError(`step '${steps[j].name}': an aliased output must have its input's size`);
-    }
-    root.push(share ? root[j] : t);
-  }
+function locations(root: number[]): (r: number) => Location {
+  const finalRoot = root[root.length - 1];
+  return (r) => (r === 0 ? 'input' : r === finalRoot ? 'logits' : 'arena');
+}
+
+/** The ping-pong placement of a chain (exact lower bound). */
+function planChain(bytes: number[], steps: PlanStep[], root: number[]): MemoryPlan {
+  const n = steps.length;
   const finalRoot = root[n];
   const copyOutput = finalRoot === 0;
-  const locationOf = (r: number): Location => (r === 0 ? 'input' : r === finalRoot ? 'logits' : 'arena');
-
+  const locationOf = locations(root);
   // Arena buffers in order; alternate bottom (even) / top (odd).
   const arenaRoots = [...new Set(root)].filter((r) => locationOf(r) === 'arena');
   const parity = new Map(arenaRoots.map((r, k) => [r, k % 2] as const));
@@ -131,4 +159,75 @@ export function planMemory(inputBytes: number, steps: PlanStep[]): MemoryPlan {
   });
 
   return { arenaBytes, scratchBytes, peakTensorBytes, copyOutput, tensors, steps: placedSteps };
+}
+
+/** Live range [first step, last step] of every buffer; scratch lives during its step. */
+function lifetimes(root: number[], reads: number[][]): Map<number, [number, number]> {
+  const life = new Map<number, [number, number]>();
+  const touch = (r: number, j: number): void => {
+    const cur = life.get(r);
+    life.set(r, cur ? [Math.min(cur[0], j), Math.max(cur[1], j)] : [j, j]);
+  };
+  root.forEach((r, t) => t > 0 && touch(r, t - 1));
+  reads.forEach((ins, j) => ins.forEach((t) => touch(root[t], j)));
+  return life;
+}
+
+/** First fit, largest first, among buffers and scratch areas whose lifetimes overlap. */
+function planGraph(bytes: number[], steps: PlanStep[], root: number[], reads: number[][]): MemoryPlan {
+  const n = steps.length;
+  const locationOf = locations(root);
+  const life = lifetimes(root, reads);
+  interface Block {
+    key: string;
+    size: number;
+    from: number;
+    to: number;
+    offset: number;
+  }
+  const blocks: Block[] = [];
+  for (const [r, [from, to]] of life)
+    if (locationOf(r) === 'arena')
+      blocks.push({ key: `t${r}`, size: alignUp(bytes[r]), from, to, offset: 0 });
+  steps.forEach((s, j) => {
+    if (s.scratchBytes > 0)
+      blocks.push({ key: `s${j}`, size: alignUp(s.scratchBytes), from: j, to: j, offset: 0 });
+  });
+  const placed: Block[] = [];
+  for (const b of [...blocks].sort((x, y) => y.size - x.size || x.from - y.from)) {
+    const overlapping = placed
+      .filter((p) => p.from <= b.to && b.from <= p.to)
+      .sort((x, y) => x.offset - y.offset);
+    let offset = 0;
+    for (const p of overlapping)
+      if (offset + b.size > p.offset && p.offset + p.size > offset) offset = p.offset + p.size;
+    b.offset = offset;
+    placed.push(b);
+  }
+  const at = (key: string): Block | undefined => blocks.find((b) => b.key === key);
+  const arenaBytes = blocks.reduce((m, b) => Math.max(m, b.offset + b.size), 0);
+  const liveAt = (j: number): number =>
+    blocks.filter((b) => b.from <= j && j <= b.to).reduce((s, b) => s + b.size, 0);
+  const tensorsAt = (j: number): number =>
+    blocks.filter((b) => b.key[0] === 't' && b.from <= j && j <= b.to).reduce((s, b) => s + b.size, 0);
+  return {
+    arenaBytes,
+    scratchBytes: steps.reduce((m, s) => Math.max(m, alignUp(s.scratchBytes)), 0),
+    peakTensorBytes: steps.reduce((m, _s, j) => Math.max(m, tensorsAt(j)), 0),
+    copyOutput: root[n] === 0,
+    tensors: bytes.map((b, t) => ({
+      tensor: t,
+      bytes: b,
+      buffer: root[t],
+      location: locationOf(root[t]),
+      offset: at(`t${root[t]}`)?.offset ?? 0,
+    })),
+    steps: steps.map((s, j) => ({
+      name: s.name,
+      aliased: root[j + 1] === root[reads[j][0]],
+      scratchOffset: at(`s${j}`)?.offset ?? 0,
+      scratchBytes: s.scratchBytes,
+      liveBytes: liveAt(j),
+    })),
+  };
 }

@@ -11,7 +11,8 @@ import { codingStats, encodeWeights, type CodingChoice, type CodingStats } from 
 import { entropyBoundReport } from '../qmodel/coding/stats.js';
 import { compressionHooks, type FakeQuantSettings } from './finetune.js';
 import { floatPredict } from './floatForward.js';
-import type { CompressedModel, QConv1D, QDense } from '../qmodel/model.js';
+import type { CodedWeights, CompressedModel } from '../qmodel/model.js';
+import { opOf } from '../ops/registry.js';
 import {
   applyMasks,
   magnitudeMasks,
@@ -138,6 +139,24 @@ export function fixedAccuracy(model: CompressedModel, set: WindowSet): FixedEval
   return { accuracy: accuracy(predictions, set.y), predictions, inputs };
 }
 
+/** Coding figures of one weighted layer. */
+function layerReport(layer: string, kind: string, weights: CodedWeights, packed8Bytes: number): LayerReport {
+  const s = codingStats(weights);
+  const r: LayerReport = {
+    layer,
+    kind,
+    ...s,
+    codedBytes: weights.bitstream.length + s.tableBytes,
+    packed8Bytes,
+  };
+  if (weights.coding !== 'packed') {
+    const eb = entropyBoundReport(weights);
+    r.entropyBoundBits = eb.boundBits;
+    r.withinEntropyBound = eb.withinTolerance;
+  }
+  return r;
+}
+
 export async function compressModel(
   original: FloatModel,
   normalization: Normalization,
@@ -160,7 +179,7 @@ export async function compressModel(
     model = pruneFilters(model, opts.prune);
     log(
       `structured pruning: ${inferShapes(model.graph)
-        .filter((n) => n.layer.kind === 'conv1d')
+        .filter((n) => opOf(n.layer.kind).pruning?.keepOutputs)
         .map((n) => `${n.layer.name}=${n.outShape[1]}`)
         .join(' ')} filters`,
     );
@@ -174,11 +193,10 @@ export async function compressModel(
       // Activation formats for fake quantization come from the float model before fine-tuning.
       const ranges = activationRanges(model, calibration);
       const activationFrac: Record<string, number> = {};
-      // Only Conv1D/Dense requantize on the target (pools keep their input's format, Softmax is
+      // Only requantizing layers change format on the target (pools keep their input's, Softmax is
       // argmax): fake-quantizing other outputs would train against arithmetic the chip never does.
       inferShapes(model.graph).forEach((n, i) => {
-        if (n.layer.kind === 'conv1d' || n.layer.kind === 'dense')
-          activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8);
+        if (opOf(n.layer.kind).requantizes) activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8);
       });
       const fq: FakeQuantSettings = { bits: opts.bits, perChannel: opts.perChannel, activationFrac };
       const common = {
@@ -248,19 +266,10 @@ export async function compressModel(
   log(`fixed-point accuracy (${data.evalName}, host reference): ${(100 * fixed.accuracy).toFixed(2)}%`);
   compressed.meta.fixedAccuracy = fixed.accuracy;
 
-  const layers: LayerReport[] = compressed.layers
-    .filter((l): l is QConv1D | QDense => l.kind === 'conv1d' || l.kind === 'dense')
-    .map((l) => {
-      const s = codingStats(l.weights);
-      const codedBytes = l.weights.bitstream.length + s.tableBytes;
-      const r: LayerReport = { layer: l.name, kind: l.kind, ...s, codedBytes, packed8Bytes: packed8[l.name] };
-      if (l.weights.coding !== 'packed') {
-        const eb = entropyBoundReport(l.weights);
-        r.entropyBoundBits = eb.boundBits;
-        r.withinEntropyBound = eb.withinTolerance;
-      }
-      return r;
-    });
+  const layers: LayerReport[] = compressed.layers.flatMap((l) => {
+    const weights = opOf(l.kind).quantized?.coded?.(l)?.weights;
+    return weights ? [layerReport(l.name, l.kind, weights, packed8[l.name])] : [];
+  });
   const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
   const totals = {
     weights: sum((r) => r.weights),

@@ -1,6 +1,10 @@
 // Fine-tuning under compression: pruning masks keep pruned weights at zero, and fake quantization
 // with a straight-through estimator lets the float weights learn to sit well on the b-bit grid.
+// The grid and the rounding are those of src/fixedpoint/semantics.ts (quantGrid, roundHalfUp), so a
+// fake-quantized weight is exactly the value the integer quantizer will give it
+// (test/compress/fakequant.test.ts).
 import * as tf from '@tensorflow/tfjs';
+import { INT8_MAX, INT8_MIN, quantGrid, type QuantGrid } from '../fixedpoint/semantics.js';
 import type { Layer } from '../graph/ir.js';
 import type { ForwardHooks } from '../train/forward.js';
 import type { Masks } from './prune.js';
@@ -13,34 +17,79 @@ export interface FakeQuantSettings {
   activationFrac?: Record<string, number>;
 }
 
-/** round-half-up onto the grid with `frac` fractional bits, saturated to [lo, hi], back to float. */
-function gridRound(w: tf.Tensor, scale: tf.Tensor, lo: number, hi: number): tf.Tensor {
-  return tf.div(tf.clipByValue(tf.floor(tf.add(tf.mul(w, scale), 0.5)), lo, hi), scale);
+/**
+ * semantics.roundHalfUp on a float32 tensor, in the form its comment gives: floor(x) plus one when
+ * the fraction is at least 1/2. Every step is exact, where floor(x + 0.5) would round the sum.
+ */
+function roundHalfUp(x: tf.Tensor): tf.Tensor {
+  const fl = tf.floor(x);
+  return tf.add(fl, tf.cast(tf.greaterEqual(tf.sub(x, fl), 0.5), 'float32'));
 }
 
 /**
- * Straight-through estimator: the forward value is the rounded one, the gradient passes to `w` as
+ * 2^frac as two float32 factors, each a power of two in float32's normal range: frac reaches about
+ * 155 for a denormal maxAbs and 2^frac alone would overflow. Scaling by one, then the other, is
+ * exact wherever the result is not far below 2^-126 (values that round to 0 either way).
+ */
+function splitScale(fracs: number[]): [number[], number[]] {
+  const a = fracs.map((f) => Math.trunc(f / 2));
+  return [a.map((x) => 2 ** x), fracs.map((f, i) => 2 ** (f - a[i]))];
+}
+
+/**
+ * x onto the grid: quantizeValue(x, frac, bits) / 2^frac, as float32. `s1` * `s2` = 2^frac
+ * (splitScale, broadcast against x), q saturated to [lo, hi].
+ */
+function gridRound(x: tf.Tensor, s1: tf.Tensor, s2: tf.Tensor, lo: number, hi: number): tf.Tensor {
+  const q = tf.clipByValue(roundHalfUp(tf.mul(tf.mul(x, s1), s2)), lo, hi);
+  return tf.div(tf.div(q, s1), s2);
+}
+
+/**
+ * Straight-through estimator: the forward value is the rounded one, the gradient passes to `x` as
  * if rounding were the identity (tfjs has no stopGradient, so it is a custom gradient).
  */
-function straightThrough(w: tf.Tensor, scale: tf.Tensor, lo: number, hi: number): tf.Tensor {
-  const f = tf.customGrad((x, s) => ({
-    value: gridRound(x as tf.Tensor, s as tf.Tensor, lo, hi),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [dy as tf.Tensor, tf.zerosLike(s as tf.Tensor)],
+function straightThrough(x: tf.Tensor, s1: tf.Tensor, s2: tf.Tensor, lo: number, hi: number): tf.Tensor {
+  const f = tf.customGrad((v, a, b) => ({
+    value: gridRound(v as tf.Tensor, a as tf.Tensor, b as tf.Tensor, lo, hi),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [
+      dy as tf.Tensor,
+      tf.zerosLike(a as tf.Tensor),
+      tf.zerosLike(b as tf.Tensor),
+    ],
   }));
-  return f(w, scale);
+  return f(x, s1, s2);
+}
+
+/** Fake quantization of `x` onto the grids of `grids` (one, or one per last-axis entry). */
+function onGrids(x: tf.Tensor, grids: QuantGrid[], perChannel: boolean): tf.Tensor {
+  const [a, b] = splitScale(grids.map((g) => g.frac));
+  // Per channel: [1, ..., 1, Co], broadcast over the output channel (the last axis).
+  const shape = perChannel ? x.shape.map((d, i) => (i === x.rank - 1 ? d : 1)) : [];
+  const { lo, hi } = grids[0];
+  return straightThrough(x, tf.tensor(a, shape, 'float32'), tf.tensor(b, shape, 'float32'), lo, hi);
+}
+
+/** max |w| of the whole tensor, or of each last-axis entry, read back to numbers. */
+function maxAbs(w: tf.Tensor, perChannel: boolean): number[] {
+  const m = tf.tidy(() => {
+    const a = tf.abs(w);
+    return perChannel ? tf.max(a, w.shape.map((_, i) => i).slice(0, -1)) : tf.max(a);
+  });
+  const values = Array.from(m.dataSync());
+  m.dispose();
+  return values;
 }
 
 /**
  * Fake-quantizes a kernel as src/compress/quantize.ts will: the output channel is the last axis in
- * both Conv1D [k, Cin, Co] and Dense [F, Co] layouts; fractional bits floor(log2(hi / max|w|)).
+ * both Conv1D [k, Cin, Co] and Dense [F, Co] layouts; the grid is semantics.quantGrid of the largest
+ * |w| of the layer or of the channel (read back from the tensor: the fractional bits are a
+ * constant of the step, no gradient flows through them).
  */
 export function fakeQuantKernel(w: tf.Tensor, bits: number, perChannel: boolean): tf.Tensor {
-  const hi = 2 ** (bits - 1) - 1;
-  const lo = -(2 ** (bits - 1));
-  const axes = perChannel ? w.shape.map((_, i) => i).slice(0, -1) : undefined;
-  const maxAbs = tf.maximum(tf.max(tf.abs(w), axes, true), 1e-12);
-  const scale = tf.pow(2, tf.floor(tf.log(tf.div(hi, maxAbs)).div(Math.LN2)));
-  return straightThrough(w, scale, lo, hi);
+  const grids = maxAbs(w, perChannel).map((m) => quantGrid(m, bits));
+  return onGrids(w, grids, perChannel);
 }
 
 /** Forward hooks that apply masks, then weight and activation fake quantization. */
@@ -57,7 +106,8 @@ export function compressionHooks(masks: () => Masks, fq: FakeQuantSettings): For
       ? (layer: Layer, y: tf.Tensor) => {
           const f = fq.activationFrac![layer.name];
           if (f === undefined) return y;
-          return straightThrough(y, tf.scalar(2 ** f), -128, 127);
+          // int8 with f fractional bits, as the requantized output of the layer.
+          return onGrids(y, [{ frac: f, lo: INT8_MIN, hi: INT8_MAX }], false);
         }
       : undefined,
   };

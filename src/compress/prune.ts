@@ -1,6 +1,8 @@
 // Pruning: unstructured magnitude pruning (masks kept during fine-tuning so pruned weights stay
-// zero) and structured pruning of whole Conv1D filters (the graph shrinks, so compute shrinks too).
-import { inferShapes, type FloatModel, type Layer, type LayerParams } from '../graph/ir.js';
+// zero) and structured pruning of whole filters (the graph shrinks, so compute shrinks too).
+import { inferShapes } from '../graph/ir.js';
+import type { FloatModel, Layer, LayerParams } from '../graph/types.js';
+import { opOf } from '../ops/registry.js';
 import { TinyforgeError } from '../util/errors.js';
 
 /** 1 = keep, 0 = pruned; same length and layout as the layer's kernel. */
@@ -8,10 +10,9 @@ export type Masks = Record<string, Uint8Array>;
 
 export type PruneScope = 'layer' | 'global';
 
+/** Layers with a weight matrix (their operator lays it out in rows) and weights loaded. */
 function prunable(model: FloatModel): Layer[] {
-  return model.graph.layers.filter(
-    (l) => (l.kind === 'conv1d' || l.kind === 'dense') && model.params[l.name]?.kernel,
-  );
+  return model.graph.layers.filter((l) => opOf(l.kind).weights && model.params[l.name]?.kernel);
 }
 
 /** Masks that zero the `sparsity` fraction of smallest-magnitude weights, per layer or over all layers. */
@@ -89,84 +90,53 @@ export function sparsityReport(model: FloatModel): LayerSparsity[] {
 }
 
 /**
- * Structured pruning: removes the `fraction` of filters with the smallest L1 norm from every Conv1D
- * (at least one filter kept) and the matching input channels of the next Conv1D/Dense/BatchNorm.
+ * Structured pruning: removes the `fraction` of filters with the smallest L1 norm from every layer
+ * whose operator can drop whole filters (at least one kept), and the matching input channels of the
+ * layers that read them, up to the first that consumes the channels (each operator says how).
  */
 export function pruneFilters(model: FloatModel, fraction: number): FloatModel {
   if (!(fraction >= 0 && fraction < 1))
     throw new TinyforgeError(`filter fraction must be in [0, 1), got ${fraction}`, 'usage');
   const infos = inferShapes(model.graph);
-  const layers = model.graph.layers.map((l) => ({ ...l }));
-  const params: Record<string, LayerParams> = {};
-  for (const [k, v] of Object.entries(model.params)) params[k] = { ...v };
+  const layers = [...model.graph.layers];
+  const params: Record<string, LayerParams> = { ...model.params };
   for (let li = 0; li < layers.length; li++) {
+    const op = opOf(layers[li].kind);
+    const keepOutputs = op.pruning?.keepOutputs;
+    if (!keepOutputs || !op.foldable) continue;
     const layer = layers[li];
-    if (layer.kind !== 'conv1d') continue;
     const p = params[layer.name];
-    const w = p.kernel!;
-    const Co = layer.filters;
-    const kin = w.length / Co; // k * Cin
-    const norms = Array.from({ length: Co }, (_, o) => {
-      let s = 0;
-      for (let i = 0; i < kin; i++) s += Math.abs(w[i * Co + o]);
-      return { o, s };
-    });
-    const drop = Math.min(Math.floor(Co * fraction), Co - 1);
-    if (drop === 0) continue;
-    const keep = norms
-      .sort((a, b) => b.s - a.s)
-      .slice(0, Co - drop)
-      .map((e) => e.o)
-      .sort((a, b) => a - b);
-    p.kernel = selectLast(w, Co, keep);
-    if (p.bias) p.bias = Float32Array.from(keep, (o) => p.bias![o]);
-    (layer as { filters: number }).filters = keep.length;
-    // Walk forward to the consumer of these channels.
+    const Co = op.foldable.outChannels(layer);
+    const keep = strongestFilters(p.kernel!, Co, fraction);
+    if (keep.length === Co) continue;
+    const pruned = keepOutputs(layer, p, keep);
+    layers[li] = pruned.layer;
+    params[layer.name] = pruned.params;
+    // Walk forward through the layers that pass channels on, to the one that consumes them.
     for (let nj = li + 1; nj < layers.length; nj++) {
       const next = layers[nj];
-      const np = params[next.name];
-      if (next.kind === 'batchnorm') {
-        for (const key of ['gamma', 'beta', 'movingMean', 'movingVariance'] as const)
-          if (np[key]) np[key] = Float32Array.from(keep, (o) => np[key]![o]);
-        continue;
-      }
-      if (next.kind === 'conv1d') {
-        // kernel [k, Cin, Co]: keep input channels.
-        const k = next.kernelSize;
-        const nCo = next.filters;
-        const old = np.kernel!;
-        const out = new Float32Array(k * keep.length * nCo);
-        for (let j = 0; j < k; j++)
-          keep.forEach((c, ci) => {
-            for (let o = 0; o < nCo; o++) out[(j * keep.length + ci) * nCo + o] = old[(j * Co + c) * nCo + o];
-          });
-        np.kernel = out;
-        break;
-      }
-      if (next.kind === 'dense') {
-        // Features are t*C + c over the (pooled) sequence this conv feeds; T from the shapes.
-        // Input features are t*Co + c (after Flatten) or c (after GAP): T = F / Co either way.
-        const T = (infos[nj].inShape[0] * infos[nj].inShape[1]) / Co;
-        const units = next.units;
-        const old = np.kernel!;
-        const out = new Float32Array(T * keep.length * units);
-        for (let t = 0; t < T; t++)
-          keep.forEach((c, ci) => {
-            for (let o = 0; o < units; o++)
-              out[(t * keep.length + ci) * units + o] = old[(t * Co + c) * units + o];
-          });
-        np.kernel = out;
-        break;
-      }
+      const consumer = opOf(next.kind).pruning;
+      if (!consumer) break;
+      const r = consumer.keepInputs(next, params[next.name] ?? {}, keep, Co, infos[nj]);
+      if (params[next.name]) params[next.name] = r.params;
+      if (r.stop) break;
     }
   }
-  return { graph: { ...model.graph, layers: layers as Layer[] }, params };
+  return { graph: { ...model.graph, layers }, params };
 }
 
-/** Keeps entries of the last axis (size n) listed in `keep`. */
-function selectLast(a: Float32Array, n: number, keep: number[]): Float32Array {
-  const rows = a.length / n;
-  const out = new Float32Array(rows * keep.length);
-  for (let r = 0; r < rows; r++) keep.forEach((o, i) => (out[r * keep.length + i] = a[r * n + o]));
-  return out;
+/** Output channels to keep: all but the `fraction` with the smallest L1 norm, in channel order. */
+function strongestFilters(w: Float32Array, Co: number, fraction: number): number[] {
+  const kin = w.length / Co; // weights per filter (output channel innermost)
+  const norms = Array.from({ length: Co }, (_, o) => {
+    let s = 0;
+    for (let i = 0; i < kin; i++) s += Math.abs(w[i * Co + o]);
+    return { o, s };
+  });
+  const drop = Math.min(Math.floor(Co * fraction), Co - 1);
+  return norms
+    .sort((a, b) => b.s - a.s)
+    .slice(0, Co - drop)
+    .map((e) => e.o)
+    .sort((a, b) => a - b);
 }

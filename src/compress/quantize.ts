@@ -1,15 +1,12 @@
 // Post-training fixed-point quantization: float model (BatchNorm folded, Dropout removed) to the
 // integer formats of docs/fixed-point.md. Power-of-two scales: weights per layer or per output
 // channel, activations per tensor, calibrated on float activations of training windows.
-import { inferShapes, padLeft, type FloatModel, type NodeInfo } from '../graph/ir.js';
-import {
-  ACC_LIMIT,
-  MAX_SHIFT,
-  fracBitsFor,
-  quantizeBias,
-  quantizeValue,
-  weightRange,
-} from '../fixedpoint/semantics.js';
+import { inferShapes } from '../graph/ir.js';
+import { GRAPH_INPUT, type FloatModel, type NodeInfo } from '../graph/types.js';
+import { fuseRelu } from '../graph/fold.js';
+import { fracBitsFor, quantizeValue } from '../fixedpoint/semantics.js';
+import { opOf } from '../ops/registry.js';
+import { weightFracs } from '../ops/weighted.js';
 import { TinyforgeError } from '../util/errors.js';
 import { floatForward } from './floatForward.js';
 import type { Coding, CodedWeights, CompressedModel, QLayer } from '../qmodel/model.js';
@@ -32,50 +29,17 @@ export interface QuantizeOptions {
   meta?: Record<string, unknown>;
 }
 
-/** Weight rows of a conv1d/dense kernel in the layout of src/qmodel/model.ts. */
+/** Weight rows of a weighted layer's kernel in the layout of src/qmodel/model.ts. */
 export function kernelRows(
   info: NodeInfo,
   kernel: Float32Array,
 ): { rows: number; rowLength: number; data: Float32Array } {
-  const { layer } = info;
-  const Cin = info.inShape[1];
-  if (layer.kind === 'conv1d') {
-    const k = layer.kernelSize;
-    const Co = layer.filters;
-    const data = new Float32Array(Co * k * Cin);
-    for (let o = 0; o < Co; o++)
-      for (let j = 0; j < k; j++)
-        for (let c = 0; c < Cin; c++) data[(o * k + j) * Cin + c] = kernel[(j * Cin + c) * Co + o];
-    return { rows: Co, rowLength: k * Cin, data };
-  }
-  if (layer.kind === 'dense') {
-    const F = info.inShape[0] * Cin;
-    const Co = layer.units;
-    const data = new Float32Array(Co * F);
-    for (let o = 0; o < Co; o++) for (let i = 0; i < F; i++) data[o * F + i] = kernel[i * Co + o];
-    return { rows: Co, rowLength: F, data };
-  }
-  throw new Error(`layer '${layer.name}' has no kernel`);
+  const layout = opOf(info.layer.kind).weights;
+  if (!layout) throw new Error(`layer '${info.layer.name}' has no kernel`);
+  return layout.rows(info.layer, info, kernel);
 }
 
-/** Fractional bits of each row's weights (one entry when per layer). */
-export function weightFracs(
-  rows: Float32Array,
-  nRows: number,
-  rowLength: number,
-  bits: number,
-  perChannel: boolean,
-): number[] {
-  const maxAbs = (from: number, to: number): number => {
-    let m = 0;
-    for (let i = from; i < to; i++) m = Math.max(m, Math.abs(rows[i]));
-    return m;
-  };
-  if (!perChannel) return [fracBitsFor(maxAbs(0, rows.length), bits)];
-  return Array.from({ length: nRows }, (_, o) =>
-    fracBitsFor(maxAbs(o * rowLength, (o + 1) * rowLength), bits),
-  );
-}
+export { weightFracs };
 
 /** Float weights rounded onto the grid that quantization will use (for fake-quant fine-tuning). */
 export function fakeQuantRows(
@@ -123,122 +87,52 @@ function maxAbsOf(a: Float32Array): number {
   return m;
 }
 
-/** Quantizes a deployable float model (no BatchNorm/Dropout; a trailing Softmax is dropped). */
+/** Quantizes a deployable float model (src/graph/fold.ts); layers that vanish (Softmax) are dropped. */
 export function quantizeModel(model: FloatModel, opts: QuantizeOptions): CompressedModel {
   const { bits, perChannel } = opts;
   if (!Number.isInteger(bits) || bits < 2 || bits > 8)
     throw new TinyforgeError(`weight bits must be 2..8, got ${bits}`, 'usage');
+  // A ReLU after a weighted layer with a ReLU is redundant: fused, its output range is the layer's.
+  model = fuseRelu(model);
   const infos = inferShapes(model.graph);
-  for (const { layer } of infos)
-    if (layer.kind === 'batchnorm' || layer.kind === 'dropout')
+  for (const { layer } of infos) {
+    const rule = opOf(layer.kind).deploy?.rule;
+    if (rule === 'identity' || rule === 'affine')
       throw new Error(`quantizeModel needs a deployable graph: fold '${layer.name}' first`);
+  }
   const ranges = activationRanges(model, opts.calibration, opts.clipFraction ?? 0);
   const inputFrac = fracBitsFor(ranges.input, 8);
   const layers: QLayer[] = [];
-  let frac = inputFrac;
-  for (let l = 0; l < infos.length; l++) {
-    const info = infos[l];
+  // Each node's output tensor: its fractional bits, and the name a quantized layer reads it by
+  // (a vanished layer's output is its input's).
+  const fracOf: number[] = [];
+  const nameOf: string[] = [];
+  const inFrac = (p: number): number => (p < 0 ? inputFrac : fracOf[p]);
+  const inName = (p: number): string => (p < 0 ? GRAPH_INPUT : nameOf[p]);
+  infos.forEach((info, i) => {
     const { layer, inShape, outShape } = info;
-    const base = { name: layer.name, inShape, outShape };
-    switch (layer.kind) {
-      case 'conv1d':
-      case 'dense': {
-        // A standalone ReLU right after is fused; its output range is the one to fit.
-        const next = infos[l + 1]?.layer;
-        const fuseRelu = next?.kind === 'relu';
-        const relu = layer.activation === 'relu' || fuseRelu;
-        const outRange = ranges.outputs[fuseRelu ? l + 1 : l];
-        const p = model.params[layer.name];
-        if (!p?.kernel) throw new TinyforgeError(`layer '${layer.name}' has no kernel weights`, 'model');
-        const { rows, rowLength, data } = kernelRows(info, p.kernel);
-        const wFrac = weightFracs(data, rows, rowLength, bits, perChannel);
-        // Shift = inFrac + wFrac - outFrac must lie in [0, 31]: the accumulator never has fewer
-        // fractional bits than the output, and tiny channels do not need more than 31 extra.
-        let outFrac = Math.min(fracBitsFor(outRange, 8), frac + Math.min(...wFrac));
-        outFrac = Math.max(outFrac, frac + Math.max(...wFrac) - MAX_SHIFT);
-        for (let o = 0; o < wFrac.length; o++) wFrac[o] = Math.min(wFrac[o], MAX_SHIFT + outFrac - frac);
-        const values = new Int8Array(rows * rowLength);
-        for (let o = 0; o < rows; o++) {
-          const f = wFrac.length === 1 ? wFrac[0] : wFrac[o];
-          for (let i = o * rowLength; i < (o + 1) * rowLength; i++)
-            values[i] = quantizeValue(data[i], f, bits);
-        }
-        const bias = new Int32Array(rows);
-        for (let o = 0; o < rows; o++) {
-          const f = wFrac.length === 1 ? wFrac[0] : wFrac[o];
-          bias[o] = p.bias ? quantizeBias(p.bias[o], frac + f) : 0;
-        }
-        const worst = Math.max(...Array.from(bias, Math.abs)) + rowLength * 128 * -weightRange(bits)[0];
-        if (worst >= ACC_LIMIT)
-          throw new TinyforgeError(
-            `layer '${layer.name}': worst-case accumulator ${worst} exceeds 2^30`,
-            'model',
-            'use fewer input features per output (smaller kernel/fewer channels) or fewer weight bits',
-          );
-        const weights = opts.encode(values, rows, rowLength, bits, layer.name);
-        if (layer.kind === 'conv1d') {
-          layers.push({
-            ...base,
-            kind: 'conv1d',
-            filters: layer.filters,
-            kernelSize: layer.kernelSize,
-            stride: layer.stride,
-            padding: layer.padding,
-            padLeft: padLeft(inShape[0], layer.kernelSize, layer.stride, layer.padding),
-            relu,
-            inFrac: frac,
-            outFrac,
-            wFrac,
-            bias,
-            weights,
-          });
-        } else {
-          layers.push({
-            ...base,
-            kind: 'dense',
-            units: layer.units,
-            relu,
-            inFrac: frac,
-            outFrac,
-            wFrac,
-            bias,
-            weights,
-          });
-        }
-        frac = outFrac;
-        if (fuseRelu) {
-          layers[layers.length - 1].outShape = infos[l + 1].outShape;
-          l++;
-        }
-        break;
-      }
-      case 'maxpool1d':
-      case 'avgpool1d':
-        layers.push({
-          ...base,
-          kind: layer.kind,
-          poolSize: layer.poolSize,
-          stride: layer.stride,
-          padding: layer.padding,
-          padLeft: padLeft(inShape[0], layer.poolSize, layer.stride, layer.padding),
-          frac,
-        });
-        break;
-      case 'gap1d':
-        layers.push({ ...base, kind: 'gap1d', frac });
-        break;
-      case 'flatten':
-      case 'relu':
-        layers.push({ ...base, kind: layer.kind, frac });
-        break;
-      case 'softmax':
-        // Argmax of the logits is the class: softmax does not change it.
-        break;
-      case 'batchnorm':
-      case 'dropout':
-        break;
+    const inputs = info.inputs.map(inName);
+    const previous = layers[layers.length - 1]?.name ?? GRAPH_INPUT;
+    const sequential = inputs.length === 1 && inputs[0] === previous;
+    const r = opOf(layer.kind).quantize(layer, {
+      info,
+      params: model.params[layer.name],
+      inFracs: info.inputs.map(inFrac),
+      outRange: ranges.outputs[i],
+      bits,
+      perChannel,
+      base: { name: layer.name, inShape, outShape, ...(sequential ? {} : { inputs }) },
+      encode: (values, rows, rowLength, b) => opts.encode(values, rows, rowLength, b, layer.name),
+    });
+    if ('skip' in r) {
+      fracOf.push(inFrac(info.inputs[0]));
+      nameOf.push(inputs[0]);
+      return;
     }
-  }
+    layers.push(r.layer);
+    fracOf.push(r.outFrac);
+    nameOf.push(layer.name);
+  });
   return {
     inputShape: [...model.graph.inputShape],
     classNames: [...model.graph.classNames],

@@ -44,16 +44,27 @@ export function requantShift(inFrac: number, wFrac: number, outFrac: number): nu
   return inFrac + wFrac - outFrac;
 }
 
+/**
+ * The rounding of every float-to-integer conversion: to nearest, ties up (towards +infinity),
+ * floor(x + 1/2). On doubles that is exact for every x of at most 24 significant bits (a float32
+ * value times a power of two: weights, biases, activations). Float32 code (tensors) must not add
+ * 1/2 in float32, which rounds (0.49999997 + 0.5 is 1 in float32); there the same function is
+ * floor(x) + (x - floor(x) >= 1/2 ? 1 : 0), every step exact in binary floating point.
+ */
+export function roundHalfUp(x: number): number {
+  return Math.floor(x + 0.5);
+}
+
 /** Bias in float to the accumulator's format, saturated to int32. */
 export function quantizeBias(b: number, accFrac: number): number {
-  const q = Math.floor(b * 2 ** accFrac + 0.5);
+  const q = roundHalfUp(b * 2 ** accFrac);
   return q < INT32_MIN ? INT32_MIN : q > INT32_MAX ? INT32_MAX : q;
 }
 
 /** Float to a signed value of `bits` bits with `frac` fractional bits: round half up, saturate. */
 export function quantizeValue(x: number, frac: number, bits: number): number {
   const [lo, hi] = weightRange(bits);
-  const q = Math.floor(x * 2 ** frac + 0.5);
+  const q = roundHalfUp(x * 2 ** frac);
   return q < lo ? lo : q > hi ? hi : q;
 }
 
@@ -83,6 +94,23 @@ export function fracBitsFor(maxAbs: number, bits: number): number {
   const hi = 2 ** (bits - 1) - 1;
   // 2^f * maxAbs <= hi  =>  f = floor(log2(hi / maxAbs))
   let f = Math.floor(Math.log2(hi / maxAbs));
-  while (Math.floor(maxAbs * 2 ** f + 0.5) > hi) f--;
+  while (roundHalfUp(maxAbs * 2 ** f) > hi) f--;
   return f;
+}
+
+/**
+ * The grid a tensor whose largest magnitude is `maxAbs` is quantized onto with `bits` bits: the
+ * values q * 2^-frac for integers q in [lo, hi], frac = fracBitsFor(maxAbs, bits) and [lo, hi] =
+ * weightRange(bits). quantizeValue(x, frac, bits) / 2^frac is x on that grid (what fake
+ * quantization in fine-tuning computes with tensors).
+ */
+export interface QuantGrid {
+  frac: number;
+  lo: number;
+  hi: number;
+}
+
+export function quantGrid(maxAbs: number, bits: number): QuantGrid {
+  const [lo, hi] = weightRange(bits);
+  return { frac: fracBitsFor(maxAbs, bits), lo, hi };
 }

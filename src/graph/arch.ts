@@ -24,47 +24,16 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TinyforgeError } from '../util/errors.js';
+import { opOf, registeredOps } from '../ops/registry.js';
 import { inferShapes, type Layer, type ModelGraph, type Shape } from './ir.js';
 
 export const ARCH_FORMAT = 'tinyforge-arch/1';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][-A-Za-z0-9._]*$/, 'letters, digits, - . _ (starting with a letter or digit)')
-  .optional();
-const positive = z.number().int().min(1);
-const padding = z.enum(['same', 'valid']).default('valid');
-const activation = z.enum(['linear', 'relu']).default('linear');
-
-const LayerSpec = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('conv1d'),
-    name,
-    filters: positive,
-    kernelSize: positive,
-    stride: positive.default(1),
-    padding,
-    activation,
-    useBias: z.boolean().default(true),
-  }),
-  z.strictObject({
-    type: z.literal('dense'),
-    name,
-    units: z.union([positive, z.literal('classes')]),
-    activation,
-    useBias: z.boolean().default(true),
-  }),
-  z.strictObject({
-    type: z.enum(['maxpool1d', 'avgpool1d']),
-    name,
-    poolSize: positive,
-    stride: positive.optional(),
-    padding,
-  }),
-  z.strictObject({ type: z.enum(['gap1d', 'flatten', 'relu', 'softmax']), name }),
-  z.strictObject({ type: z.literal('batchnorm'), name, epsilon: z.number().positive().default(0.001) }),
-  z.strictObject({ type: z.literal('dropout'), name, rate: z.number().min(0).lt(1) }),
-]);
+// Each operator module describes its own entry (src/ops); the file is any sequence of them.
+const LayerSpec = z.discriminatedUnion(
+  'type',
+  registeredOps().map((op) => op.arch.schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
 
 export const ArchSpecSchema = z.strictObject({
   format: z.literal(ARCH_FORMAT).optional(),
@@ -95,7 +64,9 @@ export function parseArch(value: unknown, where = 'architecture'): z.output<type
     throw new TinyforgeError(
       `${where} is not a valid architecture: ${describeIssues(r.error)}`,
       'input',
-      'layer types: conv1d, dense, maxpool1d, avgpool1d, gap1d, flatten, relu, softmax, batchnorm, dropout (see src/graph/arch.ts)',
+      `layer types: ${registeredOps()
+        .map((op) => op.kind)
+        .join(', ')} (see docs/architecture.md)`,
     );
   return r.data;
 }
@@ -126,45 +97,11 @@ export function archToGraph(
   const spec = parseArch(arch, where);
   const counters = new Map<string, number>();
   const layers: Layer[] = spec.layers.map((l) => {
-    const n = (counters.get(l.type) ?? 0) + 1;
-    counters.set(l.type, n);
-    const layerName = l.name ?? `${l.type}_${n}`;
-    switch (l.type) {
-      case 'conv1d':
-        return {
-          kind: 'conv1d',
-          name: layerName,
-          filters: l.filters,
-          kernelSize: l.kernelSize,
-          stride: l.stride,
-          padding: l.padding,
-          activation: l.activation,
-          useBias: l.useBias,
-        };
-      case 'dense':
-        return {
-          kind: 'dense',
-          name: layerName,
-          units: l.units === 'classes' ? data.classNames.length : l.units,
-          activation: l.activation,
-          useBias: l.useBias,
-        };
-      case 'maxpool1d':
-      case 'avgpool1d':
-        return {
-          kind: l.type,
-          name: layerName,
-          poolSize: l.poolSize,
-          stride: l.stride ?? l.poolSize,
-          padding: l.padding,
-        };
-      case 'batchnorm':
-        return { kind: 'batchnorm', name: layerName, epsilon: l.epsilon };
-      case 'dropout':
-        return { kind: 'dropout', name: layerName, rate: l.rate };
-      default:
-        return { kind: l.type, name: layerName };
-    }
+    const entry = l as { type: string; name?: string };
+    const n = (counters.get(entry.type) ?? 0) + 1;
+    counters.set(entry.type, n);
+    const name = entry.name ?? `${entry.type}_${n}`;
+    return opOf(entry.type).arch.toLayer(entry, { name, classes: data.classNames.length });
   });
   const graph: ModelGraph = { inputShape: [...data.inputShape], classNames: [...data.classNames], layers };
   const infos = inferShapes(graph);
@@ -173,7 +110,7 @@ export function archToGraph(
     throw new TinyforgeError(
       `${where}: the last layer outputs [${out.join(', ')}], expected one score per class (${data.classNames.length})`,
       'model',
-      'end with GlobalAveragePooling (gap1d) or flatten, then { "type": "dense", "units": "classes" }',
+      'end with a global pooling or Flatten layer, then a Dense layer with "units": "classes"',
     );
   return graph;
 }

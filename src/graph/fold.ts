@@ -1,89 +1,136 @@
-// Turning a trained graph into the graph that gets deployed: BatchNorm folded into the preceding
-// Conv1D/Dense, Dropout removed (identity at inference), a ReLU right after a linear Conv1D/Dense
-// fused into it. Each step keeps the model's inference output unchanged (up to float rounding).
+// Turning a trained graph into the graph that gets deployed, by each operator's deploy rule
+// (src/ops): identities at inference removed (Dropout), per-channel affine layers folded into the
+// weighted layer before them (BatchNorm), an activation right after a linear weighted layer fused
+// into it (ReLU). Each step keeps the model's inference output unchanged (up to float rounding).
 import { TinyforgeError } from '../util/errors.js';
-import type { FloatModel, Layer, LayerParams } from './ir.js';
+import { opOf } from '../ops/registry.js';
+import type { DeployRule } from '../ops/types.js';
+import type { FloatModel, Layer, LayerParams } from './types.js';
 import { inferShapes } from './ir.js';
 
-/** Dropout is the identity at inference. */
+/**
+ * A node's single input, resolved to the node that produces it (after earlier rewrites); identities
+ * at inference (Dropout) in between are looked through, as inference does.
+ */
+function producerOf(layers: Layer[], l: Layer, renamed: Map<string, string>): number {
+  const name = l.inputs ? l.inputs[0] : layers[layers.length - 1]?.name;
+  const resolved = name === undefined ? undefined : (renamed.get(name) ?? name);
+  const at = layers.findIndex((p) => p.name === resolved);
+  if (at < 0 || opOf(layers[at].kind).deploy?.rule !== 'identity') return at;
+  return producerOf(layers.slice(0, at), layers[at], renamed);
+}
+
+/** Renames inputs that named a removed node to what that node read. */
+function rewire(l: Layer, renamed: Map<string, string>): Layer {
+  if (!l.inputs || !l.inputs.some((n) => renamed.has(n))) return l;
+  return { ...l, inputs: l.inputs.map((n) => renamed.get(n) ?? n) };
+}
+
+type Rule<K extends DeployRule['rule']> = Extract<DeployRule, { rule: K }>;
+
+/** What folding does with a layer: keep it, or remove it (optionally replacing its producer). */
+type Outcome = 'keep' | { remove: true; producer?: Layer };
+
+/** How many layers read each tensor (a producer read by others cannot absorb a layer). */
+function readers(model: FloatModel): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const n of inferShapes(model.graph))
+    for (const p of n.inputs) {
+      const name = p < 0 ? '' : model.graph.layers[p].name;
+      count.set(name, (count.get(name) ?? 0) + 1);
+    }
+  return count;
+}
+
+/** Applies one kind of deploy rule to every layer that has it. */
+function applyRule<K extends DeployRule['rule']>(
+  model: FloatModel,
+  rule: K,
+  fold: (l: Layer, r: Rule<K>, prev: Layer | undefined, params: Record<string, LayerParams>) => Outcome,
+): FloatModel {
+  const readBy = readers(model);
+  const layers: Layer[] = [];
+  const params: Record<string, LayerParams> = { ...model.params };
+  const renamed = new Map<string, string>();
+  for (const raw of model.graph.layers) {
+    const l = rewire(raw, renamed);
+    const r = opOf(l.kind).deploy;
+    const at = r?.rule === rule ? producerOf(layers, l, renamed) : -1;
+    // A producer that others read too keeps its own output: nothing may fold into it.
+    const prev = at >= 0 && (readBy.get(layers[at].name) ?? 0) <= 1 ? layers[at] : undefined;
+    const outcome = r?.rule === rule ? fold(l, r as Rule<K>, prev, params) : 'keep';
+    if (outcome === 'keep') {
+      layers.push(l);
+      continue;
+    }
+    // The layer disappears: its readers read what it read.
+    const source = at >= 0 ? layers[at].name : l.inputs?.[0];
+    if (source !== undefined) renamed.set(l.name, source);
+    if (outcome.producer) layers[at] = outcome.producer;
+    delete params[l.name];
+  }
+  const graph = { ...model.graph, layers };
+  inferShapes(graph);
+  return { graph, params };
+}
+
+/** Dropout and other identities at inference are removed. */
 export function removeDropout(model: FloatModel): FloatModel {
-  return {
-    graph: { ...model.graph, layers: model.graph.layers.filter((l) => l.kind !== 'dropout') },
-    params: model.params,
-  };
+  return applyRule(model, 'identity', () => ({ remove: true }));
+}
+
+function foldError(l: Layer, prev: Layer | undefined): never {
+  const act = prev ? opOf(prev.kind).foldable?.activation(prev) : undefined;
+  throw new TinyforgeError(
+    `${l.kind} '${l.name}' cannot be folded: it must directly follow a Conv1D or Dense without activation` +
+      (prev
+        ? ` (it follows ${prev.kind} '${prev.name}'${act !== undefined ? ` with activation ${act}` : ''})`
+        : ' (it is the first layer)'),
+    'model',
+    'put BatchNormalization right after a linear Conv1D/Dense and the ReLU after it',
+  );
 }
 
 /**
- * Folds every BatchNorm into the Conv1D/Dense right before it (Dropout in between is skipped):
+ * Folds every BatchNorm into the weighted layer right before it:
  *   s = gamma / sqrt(var + eps);  W'[..., o] = W[..., o] * s[o];  b'[o] = (b[o] - mean[o]) * s[o] + beta[o].
  * A BatchNorm elsewhere (first layer, after pooling or a ReLU) cannot be folded: TinyforgeError 'model'.
  */
 export function foldBatchNorm(model: FloatModel): FloatModel {
-  const layers: Layer[] = [];
-  const params: Record<string, LayerParams> = {};
-  for (const l of model.graph.layers) {
-    if (l.kind !== 'batchnorm') {
-      layers.push(l);
-      if (model.params[l.name]) params[l.name] = model.params[l.name];
-      continue;
-    }
-    let j = layers.length - 1;
-    while (j >= 0 && layers[j].kind === 'dropout') j--;
-    const prev = j >= 0 ? layers[j] : undefined;
-    if (!prev || (prev.kind !== 'conv1d' && prev.kind !== 'dense') || prev.activation !== 'linear')
+  return applyRule(model, 'affine', (l, r, prev, params) => {
+    const f = prev ? opOf(prev.kind).foldable : undefined;
+    if (!prev || !f || f.activation(prev) !== 'linear') foldError(l, prev);
+    const p = params[prev.name];
+    const bn = params[l.name];
+    if (!p?.kernel || !bn)
       throw new TinyforgeError(
-        `batchnorm '${l.name}' cannot be folded: it must directly follow a Conv1D or Dense without activation` +
-          (prev
-            ? ` (it follows ${prev.kind} '${prev.name}'${'activation' in prev ? ` with activation ${prev.activation}` : ''})`
-            : ' (it is the first layer)'),
-        'model',
-        'put BatchNormalization right after a linear Conv1D/Dense and the ReLU after it',
-      );
-    const bn = model.params[l.name];
-    const p = params[prev.name] ?? model.params[prev.name];
-    if (!bn?.gamma || !bn.beta || !bn.movingMean || !bn.movingVariance || !p?.kernel)
-      throw new TinyforgeError(
-        `batchnorm '${l.name}' or layer '${prev.name}' has missing parameters`,
+        `${l.kind} '${l.name}' or layer '${prev.name}' has missing parameters`,
         'model',
       );
-    const out = prev.kind === 'conv1d' ? prev.filters : prev.units;
-    if (bn.gamma.length !== out)
+    const { mean, scale, beta } = r.affine(l, bn);
+    const out = f.outChannels(prev);
+    if (scale.length !== out)
       throw new TinyforgeError(
-        `batchnorm '${l.name}' has ${bn.gamma.length} channels, '${prev.name}' outputs ${out}`,
+        `${l.kind} '${l.name}' has ${scale.length} channels, '${prev.name}' outputs ${out}`,
         'model',
       );
-    const scale = new Float64Array(out);
-    for (let o = 0; o < out; o++) scale[o] = bn.gamma[o] / Math.sqrt(bn.movingVariance[o] + l.epsilon);
     const kernel = new Float32Array(p.kernel.length);
     for (let i = 0; i < kernel.length; i++) kernel[i] = p.kernel[i] * scale[i % out]; // output channel is innermost
     const bias = new Float32Array(out);
-    for (let o = 0; o < out; o++)
-      bias[o] = ((p.bias ? p.bias[o] : 0) - bn.movingMean[o]) * scale[o] + bn.beta[o];
-    layers[j] = { ...prev, useBias: true };
+    for (let o = 0; o < out; o++) bias[o] = ((p.bias ? p.bias[o] : 0) - mean[o]) * scale[o] + beta[o];
     params[prev.name] = { kernel, bias };
-  }
-  const folded = { graph: { ...model.graph, layers }, params };
-  inferShapes(folded.graph);
-  return folded;
+    return { remove: true, producer: f.withBias(prev) };
+  });
 }
 
-/** A standalone ReLU right after a linear Conv1D/Dense becomes that layer's fused activation. */
+/** An activation layer right after a weighted layer becomes its fused activation (relu∘relu = relu). */
 export function fuseRelu(model: FloatModel): FloatModel {
-  const layers: Layer[] = [];
-  for (const l of model.graph.layers) {
-    const prev = layers[layers.length - 1];
-    if (
-      l.kind === 'relu' &&
-      prev &&
-      (prev.kind === 'conv1d' || prev.kind === 'dense') &&
-      prev.activation === 'linear'
-    ) {
-      layers[layers.length - 1] = { ...prev, activation: 'relu' };
-      continue;
-    }
-    layers.push(l);
-  }
-  return { graph: { ...model.graph, layers }, params: model.params };
+  return applyRule(model, 'activation', (l, r, prev) => {
+    const f = prev ? opOf(prev.kind).foldable : undefined;
+    if (!prev || !f || (f.activation(prev) !== 'linear' && f.activation(prev) !== r.activation))
+      return 'keep';
+    return { remove: true, producer: f.withActivation(prev, r.activation) };
+  });
 }
 
 /** The inference-only model the compressor and code generator start from. */

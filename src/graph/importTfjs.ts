@@ -5,28 +5,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../util/errors.js';
-import type { FloatModel, Layer, LayerParams, ModelGraph, Padding, Shape } from './ir.js';
+import { opOf, registeredOps } from '../ops/registry.js';
+import type { KerasContext, KerasLayer, KerasMapping, OpModule } from '../ops/types.js';
+import type { FloatModel, Layer, LayerParams, ModelGraph, Padding, Shape } from './types.js';
 import { inferShapes } from './ir.js';
 
-export const SUPPORTED_KERAS_LAYERS =
-  'InputLayer, Conv1D (dilation 1, padding same/valid), Dense, MaxPooling1D, AveragePooling1D, ' +
-  'GlobalAveragePooling1D, Flatten, ReLU, Activation (relu/softmax/linear), BatchNormalization, Dropout';
+/** The Keras layer classes some operator module maps (plus InputLayer and Activation). */
+export function supportedKerasLayers(): string {
+  const names = registeredOps().flatMap((op) => op.keras?.classNames ?? []);
+  const acts = registeredOps().flatMap((op) => (op.keras?.activationName ? [op.keras.activationName] : []));
+  return ['InputLayer', ...names, `Activation (${[...acts, 'linear'].join('/')})`].join(', ');
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Keras JSON is loosely typed by nature. */
 type Json = any;
-
-interface KerasLayer {
-  className: string;
-  name: string;
-  config: Json;
-  inbound: string[];
-}
 
 function unsupported(l: KerasLayer, what: string): never {
   throw new TinyforgeError(
     `layer '${l.name}' (${l.className}): ${what} is not supported`,
     'model',
-    `supported layers: ${SUPPORTED_KERAS_LAYERS}`,
+    `supported layers: ${supportedKerasLayers()}`,
   );
 }
 
@@ -116,15 +114,49 @@ function checkChannelsLast(l: KerasLayer): void {
   if (df !== undefined && df !== null && df !== 'channels_last') unsupported(l, `data_format '${df}'`);
 }
 
-/** A fused activation: relu/linear stay fused, softmax becomes a following Softmax layer. */
-function fusedActivation(l: KerasLayer): { activation: 'linear' | 'relu'; softmax: boolean } {
+/** The operator a Keras activation name stands for (relu, softmax, ...). */
+function activationOp(name: string): OpModule | undefined {
+  return registeredOps().find((op) => op.keras?.activationName === name);
+}
+
+/** A layer of the activation's operator, named after the layer it follows. */
+function activationLayer(name: string, layerName: string): Layer {
+  return activationOp(name)!.arch.toLayer({}, { name: layerName, classes: 0 });
+}
+
+/**
+ * A layer's fused activation: linear and the operator's own fused ones stay fused; one that only
+ * exists as a layer (softmax) comes back as a following layer.
+ */
+function fusedActivation(l: KerasLayer, allowed: readonly string[]): { activation: string; after: Layer[] } {
   const a = l.config.activation ?? 'linear';
   const name = typeof a === 'string' ? a : (a?.class_name ?? a?.config?.name);
-  if (name === 'linear' || name === null || name === undefined)
-    return { activation: 'linear', softmax: false };
-  if (name === 'relu') return { activation: 'relu', softmax: false };
-  if (name === 'softmax' && l.className === 'Dense') return { activation: 'linear', softmax: true };
-  return unsupported(l, `activation '${name}' (relu, linear${l.className === 'Dense' ? ', softmax' : ''})`);
+  if (name === 'linear' || name === null || name === undefined) return { activation: 'linear', after: [] };
+  if (!allowed.includes(name)) return unsupported(l, `activation '${name}' (${allowed.join(', ')})`);
+  // An activation whose operator fuses into its producer stays fused; others follow as a layer.
+  if (activationOp(name)?.deploy?.rule === 'activation') return { activation: name, after: [] };
+  return { activation: 'linear', after: [activationLayer(name, `${l.name}_${name}`)] };
+}
+
+const KERAS: KerasContext = {
+  unsupported,
+  one,
+  padding,
+  checkChannelsLast,
+  activation: fusedActivation,
+};
+
+/** The IR layers of a Keras `Activation` layer. */
+function activationLayers(l: KerasLayer): Layer[] {
+  const a = String(l.config.activation);
+  if (a === 'linear') return [];
+  if (!activationOp(a)) {
+    const known = registeredOps().flatMap((op) =>
+      op.keras?.activationName ? [op.keras.activationName] : [],
+    );
+    unsupported(l, `activation '${a}' (${[...known, 'linear'].join(', ')})`);
+  }
+  return [activationLayer(a, l.name)];
 }
 
 function batchInputShape(l: KerasLayer): Json[] | undefined {
@@ -133,135 +165,41 @@ function batchInputShape(l: KerasLayer): Json[] | undefined {
 
 interface Converted {
   graph: ModelGraph;
-  /** For each IR layer with weights: Keras weight names, in the IR's parameter order. */
-  weightNames: Map<string, { key: keyof LayerParams; name: string; optional?: boolean }[]>;
-  batchNormFlags: Map<string, { center: boolean; scale: boolean }>;
+  /** Parameters a layer's file may lack, with the value they take (BatchNorm without scale). */
+  defaults: Map<string, KerasMapping['defaults']>;
+}
+
+function inputShapeOf(l: KerasLayer, where: string): Shape | undefined {
+  const bis = batchInputShape(l);
+  if (!bis) return undefined;
+  if (bis.length !== 3 || !Number.isInteger(bis[1]) || !Number.isInteger(bis[2]))
+    throw new TinyforgeError(
+      `${where}: input shape [${bis.map((d: Json) => (d === null ? 'None' : d)).join(', ')}] of layer '${l.name}' is not [batch, steps, channels] with fixed steps and channels`,
+      'model',
+      'export the model with a fixed input shape such as [null, 128, 9]',
+    );
+  return [bis[1], bis[2]];
+}
+
+/** The IR layers of one Keras layer, through the operator module that maps its class. */
+function convertLayer(l: KerasLayer): KerasMapping {
+  if (l.className === 'InputLayer') return { layers: [] };
+  if (l.className === 'Activation') return { layers: activationLayers(l) };
+  const op = registeredOps().find((o) => o.keras?.classNames.includes(l.className));
+  if (!op?.keras) return unsupported(l, 'this layer type');
+  return op.keras.fromKeras(l, KERAS);
 }
 
 function convertTopology(topology: Json, where: string, classNames?: string[]): Converted {
   const kl = topologyLayers(topology, where);
   let inputShape: Shape | undefined;
   const layers: Layer[] = [];
-  const weightNames: Converted['weightNames'] = new Map();
-  const batchNormFlags: Converted['batchNormFlags'] = new Map();
+  const defaults: Converted['defaults'] = new Map();
   for (const l of kl) {
-    const bis = batchInputShape(l);
-    if (bis && !inputShape) {
-      if (bis.length !== 3 || !Number.isInteger(bis[1]) || !Number.isInteger(bis[2]))
-        throw new TinyforgeError(
-          `${where}: input shape [${bis.map((d: Json) => (d === null ? 'None' : d)).join(', ')}] of layer '${l.name}' is not [batch, steps, channels] with fixed steps and channels`,
-          'model',
-          'export the model with a fixed input shape such as [null, 128, 9]',
-        );
-      inputShape = [bis[1], bis[2]];
-    }
-    const name = l.name;
-    switch (l.className) {
-      case 'InputLayer':
-        break;
-      case 'Conv1D': {
-        checkChannelsLast(l);
-        const dil = one(l.config.dilation_rate ?? 1);
-        if (dil !== 1) unsupported(l, `dilation_rate ${dil} (only 1)`);
-        if ((l.config.groups ?? 1) !== 1) unsupported(l, `groups ${l.config.groups} (only 1)`);
-        const act = fusedActivation(l);
-        const useBias = l.config.use_bias ?? true;
-        layers.push({
-          kind: 'conv1d',
-          name,
-          filters: Number(l.config.filters),
-          kernelSize: one(l.config.kernel_size),
-          stride: one(l.config.strides ?? 1),
-          padding: padding(l),
-          activation: act.activation,
-          useBias,
-        });
-        weightNames.set(name, [
-          { key: 'kernel', name: 'kernel' },
-          ...(useBias ? [{ key: 'bias' as const, name: 'bias' }] : []),
-        ]);
-        break;
-      }
-      case 'Dense': {
-        const act = fusedActivation(l);
-        const useBias = l.config.use_bias ?? true;
-        layers.push({
-          kind: 'dense',
-          name,
-          units: Number(l.config.units),
-          activation: act.activation,
-          useBias,
-        });
-        weightNames.set(name, [
-          { key: 'kernel', name: 'kernel' },
-          ...(useBias ? [{ key: 'bias' as const, name: 'bias' }] : []),
-        ]);
-        if (act.softmax) layers.push({ kind: 'softmax', name: `${name}_softmax` });
-        break;
-      }
-      case 'MaxPooling1D':
-      case 'AveragePooling1D': {
-        checkChannelsLast(l);
-        const size = one(l.config.pool_size ?? 2);
-        const strides = l.config.strides;
-        layers.push({
-          kind: l.className === 'MaxPooling1D' ? 'maxpool1d' : 'avgpool1d',
-          name,
-          poolSize: size,
-          stride: strides === null || strides === undefined ? size : one(strides),
-          padding: padding(l),
-        });
-        break;
-      }
-      case 'GlobalAveragePooling1D':
-        checkChannelsLast(l);
-        if (l.config.keepdims) unsupported(l, 'keepdims true');
-        layers.push({ kind: 'gap1d', name });
-        break;
-      case 'Flatten':
-        checkChannelsLast(l);
-        layers.push({ kind: 'flatten', name });
-        break;
-      case 'ReLU': {
-        const c = l.config;
-        if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0)
-          unsupported(l, 'max_value, negative_slope or threshold');
-        layers.push({ kind: 'relu', name });
-        break;
-      }
-      case 'Activation': {
-        const a = l.config.activation;
-        if (a === 'relu') layers.push({ kind: 'relu', name });
-        else if (a === 'softmax') layers.push({ kind: 'softmax', name });
-        else if (a !== 'linear') unsupported(l, `activation '${a}' (relu, softmax, linear)`);
-        break;
-      }
-      case 'Softmax':
-        if ((l.config.axis ?? -1) !== -1) unsupported(l, `axis ${l.config.axis}`);
-        layers.push({ kind: 'softmax', name });
-        break;
-      case 'Dropout':
-        layers.push({ kind: 'dropout', name, rate: Number(l.config.rate ?? 0) });
-        break;
-      case 'BatchNormalization': {
-        const axis = Array.isArray(l.config.axis) ? l.config.axis : [l.config.axis ?? -1];
-        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 2))
-          unsupported(l, `axis ${JSON.stringify(l.config.axis)} (only the channel axis, -1)`);
-        const center = l.config.center ?? true;
-        const scale = l.config.scale ?? true;
-        layers.push({ kind: 'batchnorm', name, epsilon: Number(l.config.epsilon ?? 0.001) });
-        batchNormFlags.set(name, { center, scale });
-        weightNames.set(name, [
-          ...(scale ? [{ key: 'gamma' as const, name: 'gamma' }] : []),
-          ...(center ? [{ key: 'beta' as const, name: 'beta' }] : []),
-          { key: 'movingMean', name: 'moving_mean' },
-          { key: 'movingVariance', name: 'moving_variance' },
-        ]);
-        break;
-      }
-      default:
-        unsupported(l, 'this layer type');
-    }
+    inputShape ??= inputShapeOf(l, where);
+    const m = convertLayer(l);
+    layers.push(...m.layers);
+    if (m.defaults) defaults.set(l.name, m.defaults);
   }
   if (!inputShape)
     throw new TinyforgeError(
@@ -278,7 +216,7 @@ function convertTopology(topology: Json, where: string, classNames?: string[]): 
       `${where}: the model has ${K} outputs but ${graph.classNames.length} class names`,
       'model',
     );
-  return { graph, weightNames, batchNormFlags };
+  return { graph: { ...graph }, defaults };
 }
 
 interface WeightEntry {
@@ -373,42 +311,35 @@ export function importTfjsLayersModel(modelJsonPath: string, opts: ImportOptions
   const weights = readWeights(json.weightsManifest, dirname(modelJsonPath), modelJsonPath);
   const used = new Set<number>();
   const params: Record<string, LayerParams> = {};
-  const infos = inferShapes(conv.graph);
-  for (const info of infos) {
-    const names = conv.weightNames.get(info.layer.name);
-    if (!names) continue;
+  for (const info of inferShapes(conv.graph)) {
+    const specs = opOf(info.layer.kind).params?.(info.layer, info) ?? [];
+    if (specs.length === 0) continue;
+    const name = info.layer.name;
+    const fill = conv.defaults.get(name) ?? {};
     const p: LayerParams = {};
-    for (const w of names) {
-      const idx = weights.findIndex((e, i) => !used.has(i) && matchesWeight(e.name, info.layer.name, w.name));
+    for (const spec of specs) {
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      const dflt = fill[spec.key];
+      if (dflt) {
+        p[spec.key] = new Float32Array(n).fill(dflt === 'ones' ? 1 : 0);
+        continue;
+      }
+      const idx = weights.findIndex((e, i) => !used.has(i) && matchesWeight(e.name, name, spec.kerasName));
       if (idx < 0)
         throw new TinyforgeError(
-          `${modelJsonPath}: no weight '${info.layer.name}/${w.name}' in the manifest`,
+          `${modelJsonPath}: no weight '${name}/${spec.kerasName}' in the manifest`,
           'input',
           `weights present: ${weights.map((e) => e.name).join(', ')}`,
         );
       used.add(idx);
-      p[w.key] = weights[idx].values;
-    }
-    const l = info.layer;
-    const C = l.kind === 'conv1d' ? l.filters : l.kind === 'dense' ? l.units : info.inShape[1];
-    if (l.kind === 'batchnorm') {
-      const flags = conv.batchNormFlags.get(l.name)!;
-      if (!flags.scale) p.gamma = new Float32Array(C).fill(1);
-      if (!flags.center) p.beta = new Float32Array(C);
-    }
-    const expectKernel =
-      l.kind === 'conv1d'
-        ? l.kernelSize * info.inShape[1] * l.filters
-        : info.inShape[0] * info.inShape[1] * C;
-    for (const [k, v] of Object.entries(p) as [keyof LayerParams, Float32Array][]) {
-      const want = k === 'kernel' ? expectKernel : C;
-      if (v.length !== want)
+      if (weights[idx].values.length !== n)
         throw new TinyforgeError(
-          `${modelJsonPath}: weight '${l.name}/${k}' has ${v.length} values, the layer needs ${want}`,
+          `${modelJsonPath}: weight '${name}/${spec.key}' has ${weights[idx].values.length} values, the layer needs ${n}`,
           'input',
         );
+      p[spec.key] = weights[idx].values;
     }
-    params[l.name] = p;
+    params[name] = p;
   }
   return { graph: conv.graph, params };
 }

@@ -1,13 +1,15 @@
-// Multiply-accumulates per layer from a compressed model's shapes, counted as src/graph/ir.ts counts
-// them (every kernel tap of every output, padding included): the denominator of instructions per MAC.
-import type { CompressedModel, QLayer } from '../qmodel/model.js';
+// Multiply-accumulates per layer from a compressed model's shapes, counted by the graph's own
+// inference (every kernel tap of every output, padding included): the denominator of instructions
+// per MAC.
+import { inferShapes } from '../graph/ir.js';
+import { irGraph } from '../qmodel/check.js';
+import type { CompressedModel } from '../qmodel/model.js';
 
-export function layerMacs(l: QLayer): number {
-  if (l.kind === 'conv1d') return l.outShape[0] * l.filters * l.kernelSize * l.inShape[1];
-  if (l.kind === 'dense') return l.inShape[0] * l.inShape[1] * l.units;
-  return 0;
+/** MACs of each layer of a (validated) compressed model. */
+export function layerMacs(model: CompressedModel): number[] {
+  return inferShapes(irGraph(model)).map((n) => n.macs);
 }
 
 export function modelMacs(model: CompressedModel): number {
-  return model.layers.reduce((s, l) => s + layerMacs(l), 0);
+  return layerMacs(model).reduce((s, m) => s + m, 0);
 }

@@ -530,8 +530,9 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
     // Instructions.
     const macs = modelMacs(model);
     const ins = stats(out.instructions);
+    const macsOf = layerMacs(model);
     const layers: LayerResult[] = model.layers.map((l, i) => {
-      const lm = layerMacs(l);
+      const lm = macsOf[i];
       const p = out.layers?.[i];
       const mean = p ? p.sum / n : null;
       return {

@@ -1,8 +1,8 @@
 // The compressed model in memory: what `compress` produces, the .tfm file stores (src/qmodel),
 // the host reference interprets (src/reference) and the C generator compiles (src/codegen).
 //
-// Only deployable ops remain: BatchNorm is folded, Dropout dropped, Softmax replaced by argmax,
-// a ReLU directly after Conv1D/Dense fused into it (`relu: true`).
+// Only deployable ops remain: the float graph's deployable form (src/graph/fold.ts) quantized by
+// each operator module (src/ops).
 //
 // Weight layout, all codings: one ROW per output channel, rows in output-channel order.
 //   conv1d row o = w[o][j][c] for tap j = 0..k-1, input channel c = 0..Cin-1  (rowLength = k*Cin)
@@ -52,64 +52,18 @@ export interface CodedWeights {
   table?: HuffmanTable;
 }
 
-interface LayerBase {
+/**
+ * One quantized layer. Its operator module (src/ops/<kind>.ts) declares the fields beyond these
+ * (formats, weights, window geometry) and owns their meaning. int8 in, int8 out; a layer's output
+ * tensor has its name, and it reads `inputs` (absent: the previous layer's output).
+ */
+export interface QLayer {
+  readonly kind: string;
   name: string;
+  inputs?: readonly string[];
   inShape: [number, number];
   outShape: [number, number];
 }
-
-/** Conv1D and Dense: int8 in, int32 accumulate, requantize to int8 out. */
-export interface QConv1D extends LayerBase {
-  kind: 'conv1d';
-  filters: number;
-  kernelSize: number;
-  stride: number;
-  padding: 'same' | 'valid';
-  /** Zero-padding before the first sample (Keras 'same': floor(total/2)). */
-  padLeft: number;
-  relu: boolean;
-  inFrac: number;
-  outFrac: number;
-  /** Weight fractional bits: length 1 (per-layer) or `filters` (per-channel). */
-  wFrac: number[];
-  /** Per output channel, in the accumulator format (inFrac + wFrac[o] fractional bits). */
-  bias: Int32Array;
-  weights: CodedWeights;
-}
-
-export interface QDense extends LayerBase {
-  kind: 'dense';
-  units: number;
-  relu: boolean;
-  inFrac: number;
-  outFrac: number;
-  wFrac: number[];
-  bias: Int32Array;
-  weights: CodedWeights;
-}
-
-/** Pooling keeps the input's format; 'same' windows ignore padded positions (max) or do not count them (avg). */
-export interface QPool extends LayerBase {
-  kind: 'maxpool1d' | 'avgpool1d';
-  poolSize: number;
-  stride: number;
-  padding: 'same' | 'valid';
-  padLeft: number;
-  frac: number;
-}
-
-export interface QGlobalAvgPool extends LayerBase {
-  kind: 'gap1d';
-  frac: number;
-}
-
-/** Flatten is a no-op on channels-last data; standalone ReLU is max(0, x) on int8. */
-export interface QElementwise extends LayerBase {
-  kind: 'flatten' | 'relu';
-  frac: number;
-}
-
-export type QLayer = QConv1D | QDense | QPool | QGlobalAvgPool | QElementwise;
 
 export interface CompressedModel {
   inputShape: [number, number];
@@ -122,22 +76,21 @@ export interface CompressedModel {
   meta: Record<string, unknown>;
 }
 
-/** Per-channel fractional bits of a layer's weights for output channel o. */
-export function wFracOf(layer: QConv1D | QDense, o: number): number {
-  return layer.wFrac.length === 1 ? layer.wFrac[0] : layer.wFrac[o];
-}
-
 // ---------------------------------------------------------------------------------------------
-// Huffman decode tables on the target (flash, section .rodata.tf_tables.<layer>), built by
-// src/qmodel/coding/decodeTables.ts and embedded verbatim by the C generator, so that the size
-// the compressor reports is the size the linker map shows. With K = min(maxLength, HUFFMAN_LUT_BITS):
-//   lut[1 << K]      uint16: for each K-bit prefix p, if a code of length l <= K is a prefix of p,
-//                    (l << 9) | symbolIndex; 0 when the code is longer than K (slow path).
-//   firstCode[L + 1] uint16: canonical first code of each length l = 0..L (L = maxLength)
+// Huffman decode tables on the target (flash, section .rodata.tf_tables.<layer>): one uint16 array
+// per layer, built by flashTableParts in src/qmodel/coding/decodeTables.ts and embedded verbatim by
+// the C generator, so that the size the compressor reports is the size the linker map shows
+// (L = maxLength, n = symbols.length):
+//   firstCode[L + 1] uint16: canonical first code of each length l = 0..L
 //   count[L + 1]     uint16: number of codes of each length
 //   offset[L + 1]    uint16: index in symbols[] of the first code of each length
 //   symbols[n]       uint16: tokens in canonical order
-// Slow path: code = the K peeked bits, consume them, then for l = K+1..L: code = (code << 1) | bit;
-// if code - firstCode[l] < count[l] the token is symbols[offset[l] + code - firstCode[l]].
-// No match by length L = corrupt stream. Table bytes = 2 * (2^K + 3 * (L + 1) + n).
+// A code of length l decodes as: if code - firstCode[l] < count[l] the token is
+// symbols[offset[l] + code - firstCode[l]]; no match by length L = corrupt stream.
+// Table bytes = 2 * (3 * (L + 1) + n). There is no lookup table in flash: the C decoder builds
+// its own RAM lookup table from these parts at layer start (templates/decoders/huffman.c.hbs).
+//
+// HUFFMAN_LUT_BITS is the index width of the host reference decoder's in-memory lookup table
+// (K = min(maxLength, HUFFMAN_LUT_BITS) bits, then the canonical slow path for lengths K+1..L). It
+// is a host speed detail: it changes neither the decoded tokens nor any byte on the target.
 export const HUFFMAN_LUT_BITS = 6;

@@ -8,6 +8,7 @@ import { TinyforgeError } from '../util/errors.js';
 import { codedWeightsProblem, decodeWeights } from './coding/weights.js';
 import type { CodedWeights, CompressedModel, QLayer } from './model.js';
 import { checkModel } from './check.js';
+import { quantizedOps } from '../ops/registry.js';
 import { packTfm, unpackTfm } from './container.js';
 import { headerSchema, type TfmCodedWeights, type TfmHeader, type TfmLayer } from './schema.js';
 
@@ -28,12 +29,13 @@ export function encodeTfm(model: CompressedModel): Uint8Array {
     return offset;
   };
   const layers: TfmLayer[] = model.layers.map((l) => {
-    if (l.kind !== 'conv1d' && l.kind !== 'dense') return { ...l } as TfmLayer;
-    const bias = new Uint8Array(l.bias.length * 4);
+    const coded = quantizedOps(l.kind).coded?.(l);
+    if (!coded) return { ...l } as TfmLayer;
+    const bias = new Uint8Array(coded.bias.length * 4);
     const dv = new DataView(bias.buffer);
-    l.bias.forEach((b, i) => dv.setInt32(i * 4, b, true));
+    coded.bias.forEach((b, i) => dv.setInt32(i * 4, b, true));
     const biasOffset = put(bias, 4);
-    const w = l.weights;
+    const w = coded.weights;
     const bitstream = { offset: put(w.bitstream, 1), bytes: w.bitstream.length };
     const weights: TfmCodedWeights = {
       coding: w.coding,
@@ -52,7 +54,7 @@ export function encodeTfm(model: CompressedModel): Uint8Array {
           }
         : {}),
     };
-    return { ...l, bias: { offset: biasOffset, count: l.bias.length }, weights } as TfmLayer;
+    return { ...l, bias: { offset: biasOffset, count: coded.bias.length }, weights } as TfmLayer;
   });
   const header: TfmHeader = {
     inputShape: model.inputShape,
@@ -103,8 +105,11 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
     // A copy as a plain Uint8Array (a Buffer's slice would be a view of the whole file).
     return new Uint8Array(payload.subarray(offset, offset + bytes));
   };
-  const layers: QLayer[] = h.layers.map((l) => {
-    if (l.kind !== 'conv1d' && l.kind !== 'dense') return { ...l } as QLayer;
+  const layers: QLayer[] = h.layers.map((entry) => {
+    // An operator with coded weights keeps its biases and bitstream in the payload (docs/format.md).
+    const kind = String((entry as { kind: unknown }).kind);
+    if (!quantizedOps(kind).coded) return { ...entry } as unknown as QLayer;
+    const l = entry as { name: string; bias: { offset: number; count: number }; weights: TfmCodedWeights };
     const where = `layer '${l.name}'`;
     const biasBytes = range(`the bias of ${where}`, l.bias.offset, l.bias.count * 4);
     const dv = new DataView(biasBytes.buffer, biasBytes.byteOffset, biasBytes.byteLength);
@@ -132,7 +137,7 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
       fail(
         `${where} has invalid coded weights: ${problem.replace(/^the Huffman table/, 'its Huffman table')}`,
       );
-    return { ...l, bias, weights } as QLayer;
+    return { ...l, bias, weights } as unknown as QLayer;
   });
   const model: CompressedModel = {
     inputShape: h.inputShape,
@@ -150,11 +155,11 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
   }
   // The checksum guards against damage, not against a writer's bug: decode every stream once.
   for (const l of layers) {
-    if ((l.kind === 'conv1d' || l.kind === 'dense') && decodeWeights(l.weights).corrupt) {
+    const w = quantizedOps(l.kind).coded?.(l)?.weights;
+    if (w && decodeWeights(w).corrupt)
       fail(
-        `the bitstream of layer '${l.name}' does not decode to exactly ${l.weights.rows} x ${l.weights.rowLength} weights in ${l.weights.bitLength} bits`,
+        `the bitstream of layer '${l.name}' does not decode to exactly ${w.rows} x ${w.rowLength} weights in ${w.bitLength} bits`,
       );
-    }
   }
   return model;
 }

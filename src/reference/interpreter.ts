@@ -3,13 +3,13 @@
 // row by row), arithmetic is integer, and every rounding / saturation / average is a call into
 // src/fixedpoint/semantics.ts, the one definition the C templates also implement.
 import { TinyforgeError } from '../util/errors.js';
-import { argmax, requantize, requantShift, roundedAverage } from '../fixedpoint/semantics.js';
+import { argmax } from '../fixedpoint/semantics.js';
 import { RowDecoder } from '../qmodel/coding/weights.js';
-import { wFracOf, type CompressedModel, type QConv1D, type QDense, type QLayer } from '../qmodel/model.js';
-import { checkModel } from '../qmodel/check.js';
-
-/** Supplies weight rows in order o = 0, 1, ... (a streaming decoder or pre-decoded rows). */
-type RowSource = (o: number) => Int8Array;
+import type { CompressedModel } from '../qmodel/model.js';
+import { checkModel, irGraph } from '../qmodel/check.js';
+import { inferShapes, type NodeInfo } from '../graph/ir.js';
+import { quantizedOps } from '../ops/registry.js';
+import type { RowSource } from '../ops/types.js';
 
 export interface ReferenceOptions {
   /** Also return every layer's int8 output (channels last). */
@@ -33,95 +33,19 @@ export interface BatchResult {
   corrupt: boolean;
 }
 
-function conv1d(l: QConv1D, x: Int8Array, row: RowSource): Int8Array {
-  const [T, Cin] = l.inShape;
-  const [L, F] = l.outShape;
-  const k = l.kernelSize;
-  const y = new Int8Array(L * F);
-  for (let o = 0; o < F; o++) {
-    const w = row(o);
-    const shift = requantShift(l.inFrac, wFracOf(l, o), l.outFrac);
-    const bias = l.bias[o];
-    for (let t = 0; t < L; t++) {
-      const start = t * l.stride - l.padLeft;
-      let acc = bias;
-      // Padding positions hold zeros: they add nothing, so the tap range is clipped.
-      const j0 = Math.max(0, -start);
-      const j1 = Math.min(k, T - start);
-      for (let j = j0; j < j1; j++) {
-        const xb = (start + j) * Cin;
-        const wb = j * Cin;
-        for (let c = 0; c < Cin; c++) acc += x[xb + c] * w[wb + c];
-      }
-      y[t * F + o] = requantize(acc, shift, l.relu);
-    }
-  }
-  return y;
-}
-
-function dense(l: QDense, x: Int8Array, row: RowSource): Int8Array {
-  const n = x.length;
-  const y = new Int8Array(l.units);
-  for (let o = 0; o < l.units; o++) {
-    const w = row(o);
-    let acc = l.bias[o];
-    for (let i = 0; i < n; i++) acc += x[i] * w[i];
-    y[o] = requantize(acc, requantShift(l.inFrac, wFracOf(l, o), l.outFrac), l.relu);
-  }
-  return y;
-}
-
-function pool(l: QLayer & { kind: 'maxpool1d' | 'avgpool1d' }, x: Int8Array): Int8Array {
-  const [T, C] = l.inShape;
-  const [L] = l.outShape;
-  const y = new Int8Array(L * C);
-  for (let t = 0; t < L; t++) {
-    const start = t * l.stride - l.padLeft;
-    // Only positions that exist take part ('same' padding is ignored / not counted).
-    const j0 = Math.max(0, -start);
-    const j1 = Math.min(l.poolSize, T - start);
-    for (let c = 0; c < C; c++) {
-      if (l.kind === 'maxpool1d') {
-        let m = -128;
-        for (let j = j0; j < j1; j++) m = Math.max(m, x[(start + j) * C + c]);
-        y[t * C + c] = m;
-      } else {
-        let sum = 0;
-        for (let j = j0; j < j1; j++) sum += x[(start + j) * C + c];
-        y[t * C + c] = roundedAverage(sum, j1 - j0);
-      }
-    }
-  }
-  return y;
-}
-
-function gap(l: QLayer, x: Int8Array): Int8Array {
-  const [T, C] = l.inShape;
-  const y = new Int8Array(C);
-  for (let c = 0; c < C; c++) {
-    let sum = 0;
-    for (let t = 0; t < T; t++) sum += x[t * C + c];
-    y[c] = roundedAverage(sum, T);
-  }
-  return y;
-}
-
-function runLayer(l: QLayer, x: Int8Array, row: RowSource): Int8Array {
-  switch (l.kind) {
-    case 'conv1d':
-      return conv1d(l, x, row);
-    case 'dense':
-      return dense(l, x, row);
-    case 'maxpool1d':
-    case 'avgpool1d':
-      return pool(l, x);
-    case 'gap1d':
-      return gap(l, x);
-    case 'flatten':
-      return x.slice(); // channels last: already in feature order t*C + c
-    case 'relu':
-      return x.map((v) => (v < 0 ? 0 : v));
-  }
+/** Runs every layer on its input tensors (graph order); returns each layer's output. */
+function runLayers(
+  model: CompressedModel,
+  infos: NodeInfo[],
+  input: Int8Array,
+  rowsOf: (i: number) => RowSource,
+): Int8Array[] {
+  const outputs: Int8Array[] = [];
+  model.layers.forEach((l, i) => {
+    const ins = infos[i].inputs.map((p) => (p < 0 ? input : outputs[p]));
+    outputs.push(quantizedOps(l.kind).reference(l, ins, rowsOf(i)));
+  });
+  return outputs;
 }
 
 function checkInput(model: CompressedModel, input: Int8Array, n: number): void {
@@ -142,24 +66,21 @@ export function runReference(
 ): ReferenceResult {
   if (!opts.skipCheck) checkModel(model);
   checkInput(model, input, 1);
-  let x = input;
-  let corrupt = false;
-  const outputs: Int8Array[] = [];
-  for (const l of model.layers) {
-    let row: RowSource = () => new Int8Array(0);
-    let dec: RowDecoder | undefined;
-    if (l.kind === 'conv1d' || l.kind === 'dense') {
-      const d = (dec = new RowDecoder(l.weights));
-      const buf = new Int8Array(l.weights.rowLength);
-      row = () => {
-        d.nextRow(buf);
-        return buf;
-      };
-    }
-    x = runLayer(l, x, row);
-    if (dec?.finish()) corrupt = true;
-    if (opts.keepLayerOutputs) outputs.push(x);
-  }
+  const decoders = model.layers.map((l) => {
+    const coded = quantizedOps(l.kind).coded?.(l);
+    return coded ? new RowDecoder(coded.weights) : undefined;
+  });
+  const outputs = runLayers(model, inferShapes(irGraph(model)), input, (i) => {
+    const d = decoders[i];
+    if (!d) return () => new Int8Array(0);
+    const buf = new Int8Array(quantizedOps(model.layers[i].kind).coded!(model.layers[i]).weights.rowLength);
+    return () => {
+      d.nextRow(buf);
+      return buf;
+    };
+  });
+  const corrupt = decoders.some((d) => d?.finish());
+  const x = outputs[outputs.length - 1];
   return {
     logits: x,
     classIndex: argmax(x),
@@ -171,8 +92,11 @@ export function runReference(
 /** A model with every layer's weights decoded once (same decoder), for running many windows. */
 export interface PreparedModel {
   model: CompressedModel;
-  /** Decoded weights per layer (empty for layers without weights). */
+  /** Decoded weights per layer (empty for layers without weights), and their row lengths. */
   weights: Int8Array[];
+  rowLengths: number[];
+  /** The model's graph analysis (inputs of each layer). */
+  infos: NodeInfo[];
   corrupt: boolean;
 }
 
@@ -180,15 +104,17 @@ export function prepareReference(model: CompressedModel, opts: { skipCheck?: boo
   if (!opts.skipCheck) checkModel(model);
   let corrupt = false;
   const weights = model.layers.map((l) => {
-    if (l.kind !== 'conv1d' && l.kind !== 'dense') return new Int8Array(0);
-    const { rows, rowLength } = l.weights;
-    const dec = new RowDecoder(l.weights);
+    const coded = quantizedOps(l.kind).coded?.(l);
+    if (!coded) return new Int8Array(0);
+    const { rows, rowLength } = coded.weights;
+    const dec = new RowDecoder(coded.weights);
     const all = new Int8Array(rows * rowLength);
     for (let o = 0; o < rows; o++) dec.nextRow(all.subarray(o * rowLength, (o + 1) * rowLength));
     if (dec.finish()) corrupt = true;
     return all;
   });
-  return { model, weights, corrupt };
+  const rowLengths = model.layers.map((l) => quantizedOps(l.kind).coded?.(l).weights.rowLength ?? 0);
+  return { model, weights, rowLengths, infos: inferShapes(irGraph(model)), corrupt };
 }
 
 /** Runs one window on a prepared model (same arithmetic as runReference). */
@@ -198,14 +124,12 @@ export function runPrepared(
   opts: { keepLayerOutputs?: boolean } = {},
 ): ReferenceResult {
   checkInput(p.model, input, 1);
-  let x = input;
-  const outputs: Int8Array[] = [];
-  p.model.layers.forEach((l, i) => {
+  const outputs = runLayers(p.model, p.infos, input, (i) => {
     const all = p.weights[i];
-    const len = l.kind === 'conv1d' || l.kind === 'dense' ? l.weights.rowLength : 0;
-    x = runLayer(l, x, (o) => all.subarray(o * len, (o + 1) * len));
-    if (opts.keepLayerOutputs) outputs.push(x);
+    const len = p.rowLengths[i];
+    return (o) => all.subarray(o * len, (o + 1) * len);
   });
+  const x = outputs[outputs.length - 1];
   return {
     logits: x,
     classIndex: argmax(x),

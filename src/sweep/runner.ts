@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readTfm } from '../qmodel/index.js';
 import { TinyforgeError } from '../util/errors.js';
-import { CODE_VERSION } from './hash.js';
+import { codeVersion } from './hash.js';
 import {
   compressStage,
   evalData,
@@ -95,7 +95,7 @@ export function createRunner(overrides: Partial<PointStages> = {}): PointRunner 
         point: task.point,
         modelHash: task.modelHash,
         widthFilters: task.widthFilters,
-        code: CODE_VERSION,
+        code: codeVersion(),
       } as const;
       let host: HostFigures | undefined;
       let tfm: string | undefined;

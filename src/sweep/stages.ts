@@ -11,12 +11,13 @@ import type { Normalization } from '../data/normalize.js';
 import type { WindowSet } from '../data/dataset.js';
 import { writeTfm } from '../qmodel/index.js';
 import { deployableGraph } from '../graph/fold.js';
+import { opOf, quantizedOps } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { initBackend } from '../train/backend.js';
 import { loadModelDir } from '../train/modelDir.js';
 import { writeFileAtomic } from '../util/files.js';
 import { trainModel } from '../train/trainer.js';
-import { CODE_VERSION } from './hash.js';
+import { codeVersion } from './hash.js';
 import type { HostFigures, ModelInfo, ModelTask, PointTask, StageName } from './result.js';
 
 /** How a stage talks back: log lines, kept in the point's log.txt. */
@@ -85,7 +86,7 @@ export async function trainStage(task: ModelTask, ctx: StageLog): Promise<ModelI
           arch: task.arch,
           training: task.training,
           seed: task.seed,
-          code: CODE_VERSION,
+          code: codeVersion(),
         },
         null,
         2,
@@ -113,9 +114,9 @@ export async function floatStage(task: PointTask, ctx: StageLog): Promise<HostFi
   const accuracy = floatAccuracy(model, data.eval);
   let weights = 0;
   let biases = 0;
+  // Weight matrices and biases: the parameters that reach the deployed model (BatchNorm is folded).
   for (const n of inferShapes(model.graph)) {
     const p = model.params[n.layer.name];
-    if (n.layer.kind !== 'conv1d' && n.layer.kind !== 'dense') continue;
     weights += p?.kernel?.length ?? 0;
     biases += p?.bias?.length ?? 0;
   }
@@ -179,8 +180,9 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
   let biases = 0;
   const filters: number[] = [];
   for (const l of model.layers) {
-    if (l.kind === 'conv1d' || l.kind === 'dense') biases += l.bias.length;
-    if (l.kind === 'conv1d') filters.push(l.filters);
+    biases += quantizedOps(l.kind).coded?.(l).bias.length ?? 0;
+    const width = opOf(l.kind).arch.widthKey;
+    if (width) filters.push((l as unknown as Record<string, number>)[width]);
   }
   const t = report.totals;
   const codedWeightBytes = t.codedBytes - t.tableBytes;

@@ -22,7 +22,7 @@ import {
   type SweepConfig,
   type SweepPoint,
 } from './config.js';
-import { CODE_VERSION, canonicalJson, dataIdentity, modelKey, pointKey } from './hash.js';
+import { codeVersion, canonicalJson, dataIdentity, modelKey, pointKey } from './hash.js';
 import { loadRunner } from './loadRunner.js';
 import { writePlots } from './plot.js';
 import {
@@ -170,7 +170,7 @@ export function planSweep(
       // Names are labels: the same layers under another name are the same model.
       const layers = { ...arch, name: undefined, description: undefined };
       const hash = modelKey({
-        code: CODE_VERSION,
+        code: codeVersion(),
         data: data.id,
         arch: layers,
         training: config.training,
@@ -196,7 +196,7 @@ export function planSweep(
     const model = modelFor(point);
     const compression = point.bits === 'float' ? undefined : config.compression;
     const hash = pointKey({
-      code: CODE_VERSION,
+      code: codeVersion(),
       data: data.id,
       model: model.hash,
       point,
@@ -243,7 +243,7 @@ function failedResult(task: PointTask, error: PointError): PointResult {
     status: 'failed',
     error,
     seconds: {},
-    code: CODE_VERSION,
+    code: codeVersion(),
     date: new Date().toISOString(),
   };
 }
@@ -470,7 +470,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const files = writeResults(out, rows, {
     name: config.name,
     data: dataSpec,
-    code: CODE_VERSION,
+    code: codeVersion(),
     metric,
     plots: plots.filter((f) => f.endsWith('.png')),
   });
@@ -479,7 +479,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     out,
     name: config.name,
     data: dataSpec,
-    code: CODE_VERSION,
+    code: codeVersion(),
     points: rows.length,
     ok,
     failed: rows.length - ok,

@@ -1,7 +1,9 @@
-// A width of the sweep applied to an architecture: the filter counts of its Conv1D layers.
+// A width of the sweep applied to an architecture: the filter counts of the layers whose operator
+// scales with the width (its arch.widthKey: Conv1D's filters).
 import { readArchFile, parseArch, type ArchSpec } from '../graph/arch.js';
 import { HAR_DEFAULT_ARCH } from '../train/archs/index.js';
 import { TinyforgeError } from '../util/errors.js';
+import { opOf } from '../ops/registry.js';
 import { widthLabel, type WidthSpec } from './config.js';
 
 /** The architecture a sweep scales: an architecture file, else the built-in har-default. */
@@ -9,12 +11,22 @@ export function baseArch(archPath?: string): ArchSpec {
   return archPath ? readArchFile(archPath) : parseArch(HAR_DEFAULT_ARCH, 'har-default');
 }
 
-/** Filters of each Conv1D of `arch` at this width. */
+type Entry = ArchSpec['layers'][number] & Record<string, unknown>;
+
+/** The attribute of an entry the width scales, if its operator has one. */
+function widthKeyOf(l: ArchSpec['layers'][number]): string | undefined {
+  return opOf((l as { type: string }).type).arch.widthKey;
+}
+
+/** Filters of each width-scaled layer (Conv1D) of `arch` at this width. */
 export function convFilters(arch: ArchSpec, width: WidthSpec): number[] {
-  const base = arch.layers.flatMap((l) => (l.type === 'conv1d' ? [l.filters] : []));
+  const base = arch.layers.flatMap((l) => {
+    const key = widthKeyOf(l);
+    return key ? [(l as Entry)[key] as number] : [];
+  });
   if (base.length === 0)
     throw new TinyforgeError(
-      `the architecture${arch.name ? ` '${arch.name}'` : ''} has no conv1d layer to scale`,
+      `the architecture${arch.name ? ` '${arch.name}'` : ''} has no Conv1D layer to scale`,
       'input',
       'sweep widths scale Conv1D filter counts: use an architecture with Conv1D layers',
     );
@@ -38,6 +50,9 @@ export function archForWidth(arch: ArchSpec, width: WidthSpec): ArchSpec {
   return {
     ...arch,
     name: `${arch.name ?? 'arch'}@${widthLabel(width)}`,
-    layers: arch.layers.map((l) => (l.type === 'conv1d' ? { ...l, filters: filters[i++] } : { ...l })),
+    layers: arch.layers.map((l) => {
+      const key = widthKeyOf(l);
+      return (key ? { ...l, [key]: filters[i++] } : { ...l }) as ArchSpec['layers'][number];
+    }),
   };
 }

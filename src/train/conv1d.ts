@@ -4,7 +4,7 @@
 //   dx        = conv1d of dy (dilated by the stride, padded by k-1) with w flipped along j and
 //               transposed to [k, Cout, Cin], then cropped to the unpadded input.
 import * as tf from '@tensorflow/tfjs';
-import { outLength, padLeft, type Padding } from '../graph/ir.js';
+import { outLength, padLeft, type Padding } from '../graph/types.js';
 
 /** [N, Lout, k*Cin]: row (n,t) holds xpad[n, t*s + j, c] for j, c (j major). */
 function im2col(xpad: tf.Tensor3D, k: number, stride: number, lOut: number): tf.Tensor3D {

@@ -50,7 +50,7 @@ export interface FitOptions {
   reduceLrPatience?: number;
   /** Label smoothing of the cross-entropy targets (default 0). */
   labelSmoothing?: number;
-  /** L2 penalty on Conv1D/Dense kernels (default 0). */
+  /** L2 penalty on every kernel (default 0). */
   weightDecay?: number;
   /** Modifies a training batch in place (data augmentation), x is [n, T, C]. */
   augment?: (x: Float32Array, y: Int32Array, n: number, rng: Rng) => void;
@@ -185,9 +185,7 @@ export async function fit(
       tf.dispose(raw);
     }
   };
-  const kernels = graph.layers
-    .filter((l) => l.kind === 'conv1d' || l.kind === 'dense')
-    .map((l) => vars[l.name].kernel!);
+  const kernels = graph.layers.flatMap((l) => (vars[l.name]?.kernel ? [vars[l.name].kernel!] : []));
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {

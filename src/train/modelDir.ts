@@ -11,83 +11,32 @@ import { z } from 'zod';
 import type { Normalization } from '../data/normalize.js';
 import { identityNormalization } from '../data/normalize.js';
 import { importTfjsLayersModel } from '../graph/importTfjs.js';
-import type { FloatModel, Layer, ModelGraph } from '../graph/ir.js';
+import type { FloatModel, ModelGraph } from '../graph/types.js';
+import { opOf } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { TinyforgeError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export const GRAPH_FORMAT = 'tinyforge-graph/1';
 
-function kerasLayer(l: Layer): tf.layers.Layer {
-  switch (l.kind) {
-    case 'conv1d':
-      return tf.layers.conv1d({
-        name: l.name,
-        filters: l.filters,
-        kernelSize: l.kernelSize,
-        strides: l.stride,
-        padding: l.padding,
-        activation: l.activation,
-        useBias: l.useBias,
-      });
-    case 'dense':
-      return tf.layers.dense({ name: l.name, units: l.units, activation: l.activation, useBias: l.useBias });
-    case 'maxpool1d':
-      return tf.layers.maxPooling1d({
-        name: l.name,
-        poolSize: l.poolSize,
-        strides: l.stride,
-        padding: l.padding,
-      });
-    case 'avgpool1d':
-      return tf.layers.averagePooling1d({
-        name: l.name,
-        poolSize: l.poolSize,
-        strides: l.stride,
-        padding: l.padding,
-      });
-    case 'gap1d':
-      return tf.layers.globalAveragePooling1d({ name: l.name });
-    case 'flatten':
-      return tf.layers.flatten({ name: l.name });
-    case 'relu':
-      return tf.layers.reLU({ name: l.name });
-    case 'softmax':
-      return tf.layers.activation({ name: l.name, activation: 'softmax' });
-    case 'batchnorm':
-      return tf.layers.batchNormalization({ name: l.name, epsilon: l.epsilon, axis: -1 });
-    case 'dropout':
-      return tf.layers.dropout({ name: l.name, rate: l.rate });
-  }
-}
-
 /** A tf.LayersModel with the model's weights (the caller disposes it). */
 export function toLayersModel(model: FloatModel): tf.Sequential {
   const infos = inferShapes(model.graph);
+  if (infos.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== i - 1))
+    throw new TinyforgeError(
+      'saving a model with branches (layers that read other than the previous layer) as model.json is not supported yet',
+      'model',
+    );
   const seq = tf.sequential({ name: 'tinyforge' });
   seq.add(tf.layers.inputLayer({ inputShape: [...model.graph.inputShape], name: 'input' }));
-  model.graph.layers.forEach((l) => seq.add(kerasLayer(l)));
+  infos.forEach(({ layer }) => seq.add(opOf(layer.kind).tfjs.layer(layer)));
   for (const info of infos) {
-    const l = info.layer;
-    const p = model.params[l.name];
-    const cIn = info.inShape[1];
-    let ws: tf.Tensor[] | undefined;
-    if (l.kind === 'conv1d')
-      ws = [
-        tf.tensor(p.kernel!, [l.kernelSize, cIn, l.filters]),
-        ...(l.useBias ? [tf.tensor(p.bias!, [l.filters])] : []),
-      ];
-    else if (l.kind === 'dense')
-      ws = [
-        tf.tensor(p.kernel!, [info.inShape[0] * cIn, l.units]),
-        ...(l.useBias ? [tf.tensor(p.bias!, [l.units])] : []),
-      ];
-    else if (l.kind === 'batchnorm')
-      ws = [p.gamma!, p.beta!, p.movingMean!, p.movingVariance!].map((a) => tf.tensor(a, [cIn]));
-    if (ws) {
-      seq.getLayer(l.name).setWeights(ws);
-      ws.forEach((t) => t.dispose());
-    }
+    const specs = opOf(info.layer.kind).params?.(info.layer, info) ?? [];
+    if (specs.length === 0) continue;
+    const p = model.params[info.layer.name];
+    const ws = specs.map((spec) => tf.tensor(p[spec.key]!, spec.shape));
+    seq.getLayer(info.layer.name).setWeights(ws);
+    ws.forEach((t) => t.dispose());
   }
   return seq;
 }

@@ -14,7 +14,7 @@ import {
   randomFloatModel,
   referenceGraph,
   VARIANTS,
-} from '../../src/bench/kernels.bench.js';
+} from '../../src/measure/seededModels.js';
 import { randomModel } from '../helpers/randomModel.js';
 import { writeGenerated } from './cbuild.js';
 import { edgeModels } from './models.js';

@@ -10,6 +10,7 @@ import type { CompressedModel } from '../../src/qmodel/model.js';
 import { argmax } from '../../src/fixedpoint/semantics.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';
+import { isConv, isPool, isWeighted, isWeightedView } from '../helpers/layers.js';
 import { buildRunner, runRunner, type RunOutput } from './cbuild.js';
 import { edgeModels } from './models.js';
 
@@ -56,19 +57,19 @@ describe('generated C vs host reference (gcc, host)', () => {
     for (const m of models) {
       for (const l of m.layers) {
         seen.add(l.kind);
-        if (l.kind === 'conv1d' || l.kind === 'dense') {
+        if (isWeighted(l)) {
           seen.add(`${l.kind}:${l.weights.coding}`);
           seen.add(`bits:${l.weights.bits}`);
           seen.add(l.wFrac.length === 1 ? 'per-layer' : 'per-channel');
         }
-        if (l.kind === 'conv1d' || l.kind === 'maxpool1d' || l.kind === 'avgpool1d') {
+        if (isConv(l) || isPool(l)) {
           seen.add(`${l.kind}:${l.padding}`);
           seen.add(`${l.kind}:stride${l.stride}`);
         }
       }
       // The kernel variants the compiler chose (templates/kernels/weighted.c.hbs, portable path here).
       for (const l of buildView(m).view.layers) {
-        if (l.partial !== 'conv1d' && l.partial !== 'dense') continue;
+        if (!isWeightedView(l)) continue;
         seen.add(l.mac.dense ? 'mac:dense' : 'mac:sparse');
         seen.add(l.mac.aligned ? 'mac:aligned' : 'mac:unaligned');
         if (l.mac.partial) seen.add('mac:partial-block');

@@ -1,6 +1,9 @@
 // Damaged copies of compressed models for the corruption tests (host: corrupt.test.ts, target:
 // test/kernels/corrupt.test.ts): flipped bits or a truncated array in one layer's bitstream.
-import type { CompressedModel, QConv1D, QDense } from '../../src/qmodel/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
+import type { QDense } from '../../src/ops/dense.js';
+import { isWeighted } from '../helpers/layers.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
 
 export type Damage = 'flip' | 'truncate';
@@ -12,7 +15,7 @@ export interface Variant {
 }
 
 export function coded(m: CompressedModel): (QConv1D | QDense)[] {
-  return m.layers.filter((l): l is QConv1D | QDense => l.kind === 'conv1d' || l.kind === 'dense');
+  return m.layers.filter(isWeighted);
 }
 
 /** A deep copy with one layer's bitstream damaged (a coded layer among `only`, if given). */
@@ -26,9 +29,7 @@ export function damage(
   const m: CompressedModel = {
     ...base,
     layers: base.layers.map((l) =>
-      l.kind === 'conv1d' || l.kind === 'dense'
-        ? { ...l, weights: { ...l.weights, bitstream: l.weights.bitstream.slice() } }
-        : l,
+      isWeighted(l) ? { ...l, weights: { ...l.weights, bitstream: l.weights.bitstream.slice() } } : l,
     ),
   };
   const all = coded(m);

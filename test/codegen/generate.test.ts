@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { generateC } from '../../src/codegen/index.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { randomModel } from '../helpers/randomModel.js';
+import { isDense } from '../helpers/layers.js';
+import type { QDense } from '../../src/ops/dense.js';
 
 describe('generateC', () => {
   it('is reproducible: the same model gives the same files', () => {
@@ -15,8 +17,9 @@ describe('generateC', () => {
     const m = randomModel(8);
     const i = m.layers.findIndex((l) => l.kind === 'dense');
     const l = m.layers[i];
-    if (l.kind !== 'dense') throw new Error('no dense layer');
-    m.layers[i] = { ...l, outFrac: l.inFrac + Math.max(...l.wFrac) + 1 };
+    if (!isDense(l)) throw new Error('no dense layer');
+    const bad: QDense = { ...l, outFrac: l.inFrac + Math.max(...l.wFrac) + 1 };
+    m.layers[i] = bad;
     expect(() => generateC(m)).toThrow(TinyforgeError);
     expect(() => generateC(m)).toThrow(new RegExp(l.name));
   });

@@ -2,7 +2,12 @@
 // place, Flatten straight off the input, a model that is only a view of its input, a kernel as long
 // as the sequence, long zero runs split at MAX_RUN, a one-symbol Huffman code, 8-bit direct weights.
 import { encodeWeights, type CodingChoice } from '../../src/qmodel/coding/weights.js';
-import type { CompressedModel, QConv1D, QDense, QLayer, QPool } from '../../src/qmodel/model.js';
+import type { CompressedModel, QLayer } from '../../src/qmodel/model.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
+import type { QDense } from '../../src/ops/dense.js';
+import type { QAvgPool1D } from '../../src/ops/avgpool1d.js';
+import type { QMaxPool1D } from '../../src/ops/maxpool1d.js';
+import type { QFormatKeeping } from '../../src/ops/formatKeeping.js';
 import { outLength, padLeft, type Padding } from '../../src/graph/ir.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
@@ -87,7 +92,7 @@ export function pool(
   name: string,
   inShape: Shape,
   o: { size: number; stride: number; padding: Padding; frac: number },
-): QPool {
+): QMaxPool1D | QAvgPool1D {
   const [T, C] = inShape;
   return {
     kind,
@@ -107,7 +112,7 @@ export function simple(
   name: string,
   inShape: Shape,
   frac: number,
-): QLayer {
+): QFormatKeeping {
   const [T, C] = inShape;
   const outShape: Shape = kind === 'gap1d' ? [1, C] : kind === 'flatten' ? [1, T * C] : [T, C];
   return { kind, name, inShape, outShape, frac };

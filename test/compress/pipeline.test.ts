@@ -20,7 +20,8 @@ import {
 } from '../../src/compress/compress.js';
 import { readTfm, writeTfm } from '../../src/qmodel/index.js';
 import { decodeWeights } from '../../src/qmodel/coding/index.js';
-import type { QConv1D, QDense } from '../../src/qmodel/model.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
+import type { QDense } from '../../src/ops/dense.js';
 import { evaluateTfm } from '../../src/cli/commands/evaluate.js';
 
 /** The library baseline with this small model's fine-tuning settings. */

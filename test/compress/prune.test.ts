@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FloatModel } from '../../src/graph/ir.js';
 import { inferShapes } from '../../src/graph/ir.js';
+import type { AnyLayer } from '../helpers/layers.js';
 import { floatForward } from '../../src/compress/floatForward.js';
 import {
   applyMasks,
@@ -18,35 +19,36 @@ function rng(seed: number): () => number {
 function tinyModel(seed = 1): FloatModel {
   const r = rng(seed);
   const arr = (n: number) => Float32Array.from({ length: n }, r);
+  const layers: AnyLayer[] = [
+    {
+      kind: 'conv1d',
+      name: 'c1',
+      filters: 8,
+      kernelSize: 3,
+      stride: 1,
+      padding: 'same',
+      activation: 'relu',
+      useBias: true,
+    },
+    { kind: 'maxpool1d', name: 'p1', poolSize: 2, stride: 2, padding: 'valid' },
+    {
+      kind: 'conv1d',
+      name: 'c2',
+      filters: 6,
+      kernelSize: 3,
+      stride: 1,
+      padding: 'valid',
+      activation: 'relu',
+      useBias: true,
+    },
+    { kind: 'flatten', name: 'f' },
+    { kind: 'dense', name: 'd', units: 3, activation: 'linear', useBias: true },
+  ];
   return {
     graph: {
       inputShape: [16, 3],
       classNames: ['a', 'b', 'c'],
-      layers: [
-        {
-          kind: 'conv1d',
-          name: 'c1',
-          filters: 8,
-          kernelSize: 3,
-          stride: 1,
-          padding: 'same',
-          activation: 'relu',
-          useBias: true,
-        },
-        { kind: 'maxpool1d', name: 'p1', poolSize: 2, stride: 2, padding: 'valid' },
-        {
-          kind: 'conv1d',
-          name: 'c2',
-          filters: 6,
-          kernelSize: 3,
-          stride: 1,
-          padding: 'valid',
-          activation: 'relu',
-          useBias: true,
-        },
-        { kind: 'flatten', name: 'f' },
-        { kind: 'dense', name: 'd', units: 3, activation: 'linear', useBias: true },
-      ],
+      layers,
     },
     params: {
       c1: { kernel: arr(3 * 3 * 8), bias: arr(8) },

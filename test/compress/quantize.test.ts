@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { FloatModel } from '../../src/graph/ir.js';
 import { inferShapes } from '../../src/graph/ir.js';
+import { isConv, isDense, type AnyLayer } from '../helpers/layers.js';
 import { floatForward } from '../../src/compress/floatForward.js';
 import { fakeQuantRows, kernelRows, quantizeModel, weightFracs } from '../../src/compress/quantize.js';
 import { fakeQuantKernel } from '../../src/compress/finetune.js';
@@ -17,37 +18,38 @@ function rng(seed: number): () => number {
 function model(seed: number): FloatModel {
   const r = rng(seed);
   const arr = (n: number, scale: number) => Float32Array.from({ length: n }, () => r() * scale);
+  const layers: AnyLayer[] = [
+    {
+      kind: 'conv1d',
+      name: 'c1',
+      filters: 8,
+      kernelSize: 5,
+      stride: 1,
+      padding: 'same',
+      activation: 'linear',
+      useBias: true,
+    },
+    { kind: 'relu', name: 'r1' },
+    { kind: 'maxpool1d', name: 'p1', poolSize: 2, stride: 2, padding: 'valid' },
+    {
+      kind: 'conv1d',
+      name: 'c2',
+      filters: 12,
+      kernelSize: 3,
+      stride: 2,
+      padding: 'valid',
+      activation: 'relu',
+      useBias: true,
+    },
+    { kind: 'gap1d', name: 'g' },
+    { kind: 'dense', name: 'd', units: 4, activation: 'linear', useBias: true },
+    { kind: 'softmax', name: 's' },
+  ];
   return {
     graph: {
       inputShape: [32, 4],
       classNames: ['a', 'b', 'c', 'd'],
-      layers: [
-        {
-          kind: 'conv1d',
-          name: 'c1',
-          filters: 8,
-          kernelSize: 5,
-          stride: 1,
-          padding: 'same',
-          activation: 'linear',
-          useBias: true,
-        },
-        { kind: 'relu', name: 'r1' },
-        { kind: 'maxpool1d', name: 'p1', poolSize: 2, stride: 2, padding: 'valid' },
-        {
-          kind: 'conv1d',
-          name: 'c2',
-          filters: 12,
-          kernelSize: 3,
-          stride: 2,
-          padding: 'valid',
-          activation: 'relu',
-          useBias: true,
-        },
-        { kind: 'gap1d', name: 'g' },
-        { kind: 'dense', name: 'd', units: 4, activation: 'linear', useBias: true },
-        { kind: 'softmax', name: 's' },
-      ],
+      layers,
     },
     params: {
       c1: { kernel: arr(5 * 4 * 8, 0.4), bias: arr(8, 0.1) },
@@ -78,7 +80,10 @@ describe('quantizeModel', () => {
       });
       checkModel(q); // shifts in range, accumulator bound, shapes chain
       expect(q.layers.map((l) => l.kind)).toEqual(['conv1d', 'maxpool1d', 'conv1d', 'gap1d', 'dense']);
-      expect(q.layers[0].kind === 'conv1d' && q.layers[0].relu).toBe(true); // standalone ReLU fused
+      const first = q.layers[0];
+      expect(isConv(first) && first.relu).toBe(true); // standalone ReLU fused
+      const last = q.layers[4];
+      if (!isDense(last)) throw new Error('expected dense');
       // Compare dequantized integer logits with float logits (pre-softmax) on fresh inputs.
       const infos = inferShapes(m.graph);
       const test = inputs(50, 77);
@@ -90,7 +95,7 @@ describe('quantizeModel', () => {
         const f = floatForward(m, x, infos).outputs[5];
         const qi = Int8Array.from(x, (v) => quantizeInput(v, q.inputFrac));
         const r = runReference(q, qi);
-        const outFrac = (q.layers[4] as { outFrac: number }).outFrac;
+        const outFrac = last.outFrac;
         for (let c = 0; c < 4; c++) {
           err += Math.abs(r.logits[c] / 2 ** outFrac - f[c]);
           scale += Math.abs(f[c]);
@@ -115,7 +120,7 @@ describe('quantizeModel', () => {
       encode: (v, rows, len, b) => encodeWeights(v, rows, len, b, 'huffman'),
     });
     const l = q.layers[0];
-    if (l.kind !== 'conv1d') throw new Error('expected conv1d');
+    if (!isConv(l)) throw new Error('expected conv1d');
     const info = inferShapes(m.graph)[0];
     const rows = kernelRows(info, m.params.c1.kernel!);
     const { values } = decodeWeights(l.weights);

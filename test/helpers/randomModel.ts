@@ -1,6 +1,11 @@
 // Deterministic random data for tests: a seeded PRNG, weight samplers, random valid models.
 import { encodeWeights, type CodingChoice } from '../../src/qmodel/coding/weights.js';
 import { CODINGS, type CompressedModel, type QLayer } from '../../src/qmodel/model.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
+import type { QDense } from '../../src/ops/dense.js';
+import type { QMaxPool1D } from '../../src/ops/maxpool1d.js';
+import type { QAvgPool1D } from '../../src/ops/avgpool1d.js';
+import type { QKeeping } from './layers.js';
 import { outLength, padLeft as irPadLeft, type Padding } from '../../src/graph/ir.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import { mulberry32 } from '../../src/data/prng.js';
@@ -108,7 +113,7 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
     const filters = randInt(rng, 1, 7);
     const L = outLength(T, k, stride, padding);
     const w = weighted('conv1d', filters, k * C, relu);
-    layers.push({
+    const layer: QConv1D = {
       name: name('conv1d'),
       inShape: [T, C],
       outShape: [L, filters],
@@ -119,7 +124,8 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
       padLeft: irPadLeft(T, k, stride, padding),
       ...w,
       kind: 'conv1d',
-    });
+    };
+    layers.push(layer);
     shape = [L, filters];
     frac = w.outFrac;
   };
@@ -130,7 +136,7 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
     const stride = randInt(rng, 1, 2);
     const padding: Padding = rng() < 0.5 ? 'same' : 'valid';
     const L = outLength(T, poolSize, stride, padding);
-    layers.push({
+    const layer: QMaxPool1D | QAvgPool1D = {
       kind,
       name: name(kind),
       inShape: [T, C],
@@ -140,21 +146,31 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
       padding,
       padLeft: irPadLeft(T, poolSize, stride, padding),
       frac,
-    });
+    };
+    layers.push(layer);
     shape = [L, C];
   };
 
   const simple = (kind: 'gap1d' | 'flatten' | 'relu'): void => {
     const [T, C] = shape;
     const out: [number, number] = kind === 'gap1d' ? [1, C] : kind === 'flatten' ? [1, T * C] : [T, C];
-    layers.push({ kind, name: name(kind), inShape: [T, C], outShape: out, frac });
+    const layer: QKeeping = { kind, name: name(kind), inShape: [T, C], outShape: out, frac };
+    layers.push(layer);
     shape = out;
   };
 
   const dense = (units: number, relu: boolean): void => {
     const [T, C] = shape;
     const w = weighted('dense', units, T * C, relu);
-    layers.push({ name: name('dense'), inShape: [T, C], outShape: [1, units], units, ...w, kind: 'dense' });
+    const layer: QDense = {
+      name: name('dense'),
+      inShape: [T, C],
+      outShape: [1, units],
+      units,
+      ...w,
+      kind: 'dense',
+    };
+    layers.push(layer);
     shape = [1, units];
     frac = w.outFrac;
   };

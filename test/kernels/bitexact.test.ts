@@ -17,9 +17,10 @@ import {
   randomFloatModel,
   referenceGraph,
   VARIANTS,
-} from '../../src/bench/kernels.bench.js';
+} from '../../src/measure/seededModels.js';
 import { edgeModels } from '../codegen/models.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';
+import { isConvView, isWeightedView } from '../helpers/layers.js';
 import { runOnTarget, type KernelRun } from './target.js';
 
 interface Case {
@@ -135,10 +136,10 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
     for (const c of [...small, ...bench]) {
       const { view } = buildView(c.model);
       for (const l of view.layers) {
-        seen.add(l.partial);
-        if (l.partial === 'conv1d' || l.partial === 'dense') {
+        seen.add(l.kind);
+        if (isWeightedView(l)) {
           const { mac, decode, sparse } = l;
-          seen.add(`${l.partial}:${l.weights.coding}`);
+          seen.add(`${l.kind}:${l.weights.coding}`);
           seen.add(`bits:${l.weights.bits}`);
           seen.add(mac.dense ? 'mac:dense' : 'mac:sparse');
           if (mac.dense) seen.add(mac.aligned ? 'mac:aligned' : 'mac:unaligned');
@@ -158,12 +159,12 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
           if (l.requant.shiftArray) seen.add('shift:per-channel');
           if (l.requant.relu) seen.add('relu');
         }
-        if (l.partial === 'conv1d') {
+        if (isConvView(l)) {
           seen.add(`conv:stride${l.stride}`);
           seen.add(l.padLeft > 0 || l.mac.zr > 1 ? 'conv:padded' : 'conv:valid');
         }
-        if (l.partial === 'gap1d') seen.add(l.simd ? 'gap:simd' : 'gap:scalar');
-        if (l.partial === 'maxpool1d' && l.inC >= 4) seen.add('maxpool:simd');
+        if (l.kind === 'gap1d') seen.add(l.simd ? 'gap:simd' : 'gap:scalar');
+        if (l.kind === 'maxpool1d' && l.inC >= 4) seen.add('maxpool:simd');
       }
     }
     const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'flatten', 'relu'];

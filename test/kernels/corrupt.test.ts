@@ -14,7 +14,7 @@ import {
   randomFloatModel,
   referenceGraph,
   VARIANTS,
-} from '../../src/bench/kernels.bench.js';
+} from '../../src/measure/seededModels.js';
 import type { CompressedModel } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/index.js';
 import { damage, type Damage, type Variant } from '../codegen/damage.js';

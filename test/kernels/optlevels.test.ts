@@ -11,7 +11,7 @@ import {
   randomFloatModel,
   referenceGraph,
   VARIANTS,
-} from '../../src/bench/kernels.bench.js';
+} from '../../src/measure/seededModels.js';
 import type { CompressedModel } from '../../src/qmodel/model.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { edgeModels } from '../codegen/models.js';

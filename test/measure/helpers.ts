@@ -12,6 +12,7 @@ import type { CompressedModel } from '../../src/qmodel/model.js';
 import type { ArchSpec } from '../../src/graph/arch.js';
 import { trainModel, type TrainedModel } from '../../src/train/trainer.js';
 import { tempDir as sharedTempDir } from '../helpers/temp.js';
+import { isWeighted } from '../helpers/layers.js';
 
 /** A fresh temporary folder, removed when the test file ends. */
 export function tempDir(prefix = 'tf-target-'): string {
@@ -111,7 +112,7 @@ export function flipInModel(
 ): CompressedModel {
   const copy = structuredClone(model);
   const l = copy.layers[layer];
-  if (l.kind !== 'conv1d' && l.kind !== 'dense') throw new Error(`layer ${layer} has no weights`);
+  if (!isWeighted(l)) throw new Error(`layer ${layer} has no weights`);
   l.weights.bitstream[byte] ^= mask;
   return copy;
 }

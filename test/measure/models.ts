@@ -1,8 +1,10 @@
 // Models for the target tests: hand-made ones with a known size, built from coded weight rows.
 import { encodeWeights } from '../../src/qmodel/coding/weights.js';
-import type { CompressedModel, QDense } from '../../src/qmodel/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
+import type { QDense } from '../../src/ops/dense.js';
 import { HAR_CLASSES } from '../../src/data/dataset.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
+import type { AnyQLayer } from '../helpers/layers.js';
 
 function dense(name: string, inF: number, units: number, relu: boolean, seed: number): QDense {
   const rng = makeRng(seed);
@@ -29,16 +31,17 @@ function dense(name: string, inF: number, units: number, relu: boolean, seed: nu
  */
 export function flatDenseModel(hidden: number): CompressedModel {
   const F = 128 * 9;
+  const layers: AnyQLayer[] = [
+    { kind: 'flatten', name: 'flatten', inShape: [128, 9], outShape: [1, F], frac: 4 },
+    dense('hidden', F, hidden, true, 1),
+    dense('logits', hidden, 6, false, 2),
+  ];
   return {
     inputShape: [128, 9],
     classNames: [...HAR_CLASSES],
     normalization: { mean: new Array(9).fill(0), std: new Array(9).fill(1) },
     inputFrac: 4,
-    layers: [
-      { kind: 'flatten', name: 'flatten', inShape: [128, 9], outShape: [1, F], frac: 4 },
-      dense('hidden', F, hidden, true, 1),
-      dense('logits', hidden, 6, false, 2),
-    ],
+    layers,
     meta: {},
   };
 }

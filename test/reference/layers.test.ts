@@ -1,13 +1,16 @@
 // Hand-computed cases per layer kind: every expected number below is worked out in the comments.
 import { describe, expect, it } from 'vitest';
 import { encodeWeights } from '../../src/qmodel/coding/weights.js';
-import type { CompressedModel, QLayer } from '../../src/qmodel/model.js';
+import type { CompressedModel } from '../../src/qmodel/model.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
+import type { QDense } from '../../src/ops/dense.js';
+import type { AnyQLayer, QKeeping } from '../helpers/layers.js';
 import type { Coding } from '../../src/qmodel/model.js';
 import { CODINGS } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/interpreter.js';
 
 /** A model made of the given layers (the last layer's outputs are the logits). */
-function modelOf(inputShape: [number, number], inputFrac: number, layers: QLayer[]): CompressedModel {
+function modelOf(inputShape: [number, number], inputFrac: number, layers: AnyQLayer[]): CompressedModel {
   const [T, C] = layers[layers.length - 1].outShape;
   return {
     inputShape,
@@ -23,14 +26,14 @@ function modelOf(inputShape: [number, number], inputFrac: number, layers: QLayer
 }
 
 function conv(
-  p: Partial<QLayer & { kind: 'conv1d' }> & {
+  p: Partial<QConv1D> & {
     inShape: [number, number];
     outShape: [number, number];
     w: number[];
     bits: number;
     coding?: Coding;
   },
-): QLayer {
+): QConv1D {
   const [, Cin] = p.inShape;
   const filters = p.outShape[1];
   const k = p.kernelSize ?? 1;
@@ -126,7 +129,7 @@ describe('dense', () => {
     // x = (t0: 1, 2), (t1: 3, 4) flattened as 1, 2, 3, 4.
     // unit 0: w = (1, 1, 1, 1), bias 0: acc 10, s = 0 -> 10
     // unit 1: w = (0, 0, 0, -2), bias 3: acc = -5, s = 1 -> floor((-5 + 1)/2) = -2
-    const dense: QLayer = {
+    const dense: QDense = {
       kind: 'dense',
       name: 'fc',
       inShape: [1, 4],
@@ -139,7 +142,7 @@ describe('dense', () => {
       bias: Int32Array.of(0, 3),
       weights: encodeWeights([1, 1, 1, 1, 0, 0, 0, -2], 2, 4, 3, 'rle-huffman'),
     };
-    const flatten: QLayer = { kind: 'flatten', name: 'flat', inShape: [2, 2], outShape: [1, 4], frac: 2 };
+    const flatten: QKeeping = { kind: 'flatten', name: 'flat', inShape: [2, 2], outShape: [1, 4], frac: 2 };
     const m = modelOf([2, 2], 2, [flatten, dense]);
     const r = runReference(m, Int8Array.of(1, 2, 3, 4), { keepLayerOutputs: true });
     expect([...r.logits]).toEqual([10, -2]);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWeights, encodeWeights } from '../../src/qmodel/coding/weights.js';
-import { CODINGS, wFracOf, type CompressedModel, type QLayer } from '../../src/qmodel/model.js';
+import { CODINGS, type CompressedModel } from '../../src/qmodel/model.js';
+import { wFracOf } from '../../src/ops/weighted.js';
+import type { QConv1D } from '../../src/ops/conv1d.js';
 import { quantizeInput } from '../../src/fixedpoint/semantics.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import { quantizeWindow } from '../../src/reference/input.js';
@@ -12,12 +14,13 @@ import {
 } from '../../src/reference/interpreter.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';
+import { isConv, isPool, isWeighted, known, type AnyQLayer } from '../helpers/layers.js';
 
 /**
  * Float forward of one layer on the int8 input the reference gave it, in real units: the
  * dequantized weights, biases and inputs, no rounding. Returns values in the output's int8 units.
  */
-function floatLayer(l: QLayer, x: Int8Array, inFrac: number, weights: Int8Array): number[] {
+function floatLayer(l: AnyQLayer, x: Int8Array, inFrac: number, weights: Int8Array): number[] {
   const xf = [...x].map((v) => v * 2 ** -inFrac);
   const [T, C] = l.inShape;
   const [L, F] = l.outShape;
@@ -82,7 +85,7 @@ describe('reference interpreter on random models', () => {
       let x = randomInput(m, seed);
       let frac = m.inputFrac;
       m.layers.forEach((l, i) => {
-        const want = floatLayer(l, x, frac, p.weights[i]);
+        const want = floatLayer(known(l), x, frac, p.weights[i]);
         const got = r.layerOutputs![i];
         want.forEach((f, j) => {
           if (f > 127.5 || f < -128.5) {
@@ -94,7 +97,8 @@ describe('reference interpreter on random models', () => {
           }
         });
         x = got;
-        frac = l.kind === 'conv1d' || l.kind === 'dense' ? l.outFrac : l.frac;
+        const k = known(l);
+        frac = k.kind === 'conv1d' || k.kind === 'dense' ? k.outFrac : k.frac;
       });
     }
     // The generator's formats should keep most values in range.
@@ -109,7 +113,7 @@ describe('reference interpreter on random models', () => {
       const recoded: CompressedModel = {
         ...m,
         layers: m.layers.map((l) => {
-          if (l.kind !== 'conv1d' && l.kind !== 'dense') return l;
+          if (!isWeighted(l)) return l;
           const w = l.weights;
           return {
             ...l,
@@ -141,8 +145,8 @@ describe('reference interpreter on random models', () => {
 
   it('reports a damaged bitstream as corrupt and still runs', () => {
     const m = randomModel(3, { codings: ['huffman'] });
-    const first = m.layers.find((l) => l.kind === 'conv1d')!;
-    if (first.kind !== 'conv1d') throw new Error('unreachable');
+    const first = m.layers.find(isConv);
+    if (!first) throw new Error('randomModel puts a conv1d first');
     const damaged: CompressedModel = {
       ...m,
       layers: m.layers.map((l) =>
@@ -174,9 +178,9 @@ describe('random model generator', () => {
       expect(randomModel(seed)).toEqual(m); // deterministic
       for (const l of m.layers) {
         seen.add(l.kind);
-        if (l.kind === 'conv1d') seen.add(`conv stride ${l.stride} ${l.padding}`);
-        if (l.kind === 'maxpool1d' || l.kind === 'avgpool1d') seen.add(`pool ${l.padding}`);
-        if (l.kind === 'conv1d' || l.kind === 'dense') {
+        if (isConv(l)) seen.add(`conv stride ${l.stride} ${l.padding}`);
+        if (isPool(l)) seen.add(`pool ${l.padding}`);
+        if (isWeighted(l)) {
           seen.add(`bits ${l.weights.bits}`);
           seen.add(l.weights.coding);
           seen.add(l.wFrac.length === 1 ? 'per-layer' : 'per-channel');
@@ -210,12 +214,12 @@ describe('random model generator', () => {
 
 describe('checkModel', () => {
   const base = randomModel(2);
-  const convIdx = base.layers.findIndex((l) => l.kind === 'conv1d');
-  const conv = base.layers[convIdx] as QLayer & { kind: 'conv1d' };
-  const withConv = (patch: Partial<typeof conv>): CompressedModel => ({
-    ...base,
-    layers: base.layers.map((l, i) => (i === convIdx ? ({ ...conv, ...patch } as QLayer) : l)),
-  });
+  const conv = base.layers.find(isConv)!;
+  const convIdx = base.layers.indexOf(conv);
+  const withConv = (patch: Partial<QConv1D>): CompressedModel => {
+    const patched: QConv1D = { ...conv, ...patch };
+    return { ...base, layers: base.layers.map((l, i) => (i === convIdx ? patched : l)) };
+  };
   const expectModelError = (m: CompressedModel, re: RegExp): void => {
     try {
       checkModel(m);

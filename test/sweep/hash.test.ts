@@ -1,9 +1,22 @@
 // Cache keys: the same inputs always give the same key, any changed input a different one.
-import { describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, renameSync, statSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { parseSweepConfig, type SweepConfigInput } from '../../src/sweep/config.js';
-import { canonicalJson, CODE_VERSION, dataIdentity, hashOf, pointKey } from '../../src/sweep/hash.js';
+import {
+  canonicalJson,
+  CODE_FOLDERS,
+  codeDigest,
+  codeVersion,
+  dataIdentity,
+  hashOf,
+  PACKAGE_ROOT,
+  pointKey,
+  toolVersions,
+} from '../../src/sweep/hash.js';
 import { planSweep } from '../../src/sweep/sweep.js';
+import { tempDir } from '../helpers/temp.js';
 
 const DATA = {
   spec: 'synthetic',
@@ -117,7 +130,7 @@ describe('cache keys', () => {
   it('the code version is part of the key', () => {
     const [p] = planSweep(parseSweepConfig(BASE), DATA, '/out');
     const recipe = {
-      code: CODE_VERSION,
+      code: codeVersion(),
       data: DATA.id,
       model: p.model.hash,
       point: p.point,
@@ -125,7 +138,7 @@ describe('cache keys', () => {
       seed: 1,
     };
     expect(pointKey(recipe)).toBe(p.task.hash);
-    expect(pointKey({ ...recipe, code: CODE_VERSION + '+1' })).not.toBe(p.task.hash);
+    expect(pointKey({ ...recipe, code: codeVersion() + '+1' })).not.toBe(p.task.hash);
   });
 
   it('the data identity follows the content, not the spec', () => {
@@ -136,5 +149,111 @@ describe('cache keys', () => {
     expect(dataIdentity(c)).not.toBe(dataIdentity(a));
     b.train.x[5] += 1e-3;
     expect(dataIdentity(b)).not.toBe(dataIdentity(a));
+  });
+});
+
+describe('code version', () => {
+  const TOOLS = { gcc: 'arm-none-eabi-gcc (test) 12.2.1', qemu: 'QEMU emulator version 7.2.0' };
+
+  /** A copy of the package's code folders: the real tree may be edited while tests run. */
+  function copyOfCode(): string {
+    const root = tempDir('tf-code-');
+    for (const f of CODE_FOLDERS) cpSync(join(PACKAGE_ROOT, f), join(root, f), { recursive: true });
+    return root;
+  }
+
+  afterEach(() => {
+    vi.doUnmock('node:child_process');
+    vi.resetModules();
+  });
+
+  it('is stable and does not depend on where the code is', () => {
+    const a = copyOfCode();
+    const b = copyOfCode();
+    const d = codeDigest(a, TOOLS);
+    expect(d).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(codeDigest(a, TOOLS)).toBe(d);
+    expect(codeDigest(b, TOOLS)).toBe(d);
+  });
+
+  it('follows the content of every file under src/, templates/ and firmware/', () => {
+    const root = copyOfCode();
+    const before = codeDigest(root, TOOLS);
+    const seen = new Set([before]);
+    for (const file of ['src/sweep/hash.ts', 'templates/model.c.hbs', 'firmware/src/startup.S']) {
+      const path = join(root, file);
+      const original = readFileSync(path);
+      const edited = Buffer.from(original);
+      edited[edited.length >> 1] ^= 1; // one bit, same length: only the content differs
+      writeFileSync(path, edited);
+      const changed = codeDigest(root, TOOLS);
+      expect(seen.has(changed), file).toBe(false);
+      seen.add(changed);
+      writeFileSync(path, original);
+      expect(codeDigest(root, TOOLS), file).toBe(before);
+    }
+    writeFileSync(join(root, 'src', 'new.ts'), '');
+    expect(codeDigest(root, TOOLS)).not.toBe(before);
+  });
+
+  it('follows file names too, and ignores files outside the code folders', () => {
+    const root = copyOfCode();
+    const before = codeDigest(root, TOOLS);
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'dist', 'main.js'), 'built');
+    writeFileSync(join(root, 'README.md'), 'docs');
+    expect(codeDigest(root, TOOLS)).toBe(before);
+    renameSync(join(root, 'templates', 'model.h.hbs'), join(root, 'templates', 'model2.h.hbs'));
+    expect(codeDigest(root, TOOLS)).not.toBe(before);
+  });
+
+  it('does not change when only mtimes change', () => {
+    const root = copyOfCode();
+    const before = codeDigest(root, TOOLS);
+    const file = join(root, 'src', 'sweep', 'hash.ts');
+    const old = new Date('2001-02-03T04:05:06Z');
+    utimesSync(file, old, old);
+    utimesSync(join(root, 'firmware'), old, old);
+    expect(statSync(file).mtime.getTime()).toBe(old.getTime());
+    expect(codeDigest(root, TOOLS)).toBe(before);
+  });
+
+  it('includes the compiler and QEMU versions', () => {
+    const root = copyOfCode();
+    const d = codeDigest(root, TOOLS);
+    expect(codeDigest(root, { ...TOOLS, gcc: 'arm-none-eabi-gcc (test) 13.2.1' })).not.toBe(d);
+    expect(codeDigest(root, { ...TOOLS, qemu: 'QEMU emulator version 8.0.0' })).not.toBe(d);
+    expect(codeDigest(root, { ...TOOLS, qemu: 'missing' })).not.toBe(d);
+  });
+
+  it("calls a tool that is not on PATH 'missing'", () => {
+    const path = process.env.PATH;
+    process.env.PATH = tempDir('tf-empty-path-');
+    try {
+      expect(toolVersions()).toEqual({ gcc: 'missing', qemu: 'missing' });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('runs the tools only when first asked for, once per process', async () => {
+    const calls: string[] = [];
+    vi.resetModules();
+    vi.doMock('node:child_process', async (importOriginal) => {
+      const cp = await importOriginal<typeof import('node:child_process')>();
+      const execFileSync = (file: string, ...rest: unknown[]) => {
+        calls.push(file);
+        return (cp.execFileSync as (...a: unknown[]) => unknown)(file, ...rest);
+      };
+      return { ...cp, execFileSync };
+    });
+    const hash = await import('../../src/sweep/hash.js');
+    await import('../../src/sweep/sweep.js');
+    expect(calls).toEqual([]);
+    const v = hash.codeVersion();
+    expect(calls.sort()).toEqual(['arm-none-eabi-gcc', 'qemu-system-arm']);
+    expect(v).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(hash.codeVersion()).toBe(v);
+    expect(calls).toHaveLength(2);
   });
 });

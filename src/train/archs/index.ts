@@ -1,23 +1,23 @@
-// Built-in architectures and their training settings. The architecture is also in
-// har-default.json (same folder) as a starting point for --arch files; a test keeps both equal.
-import type { ArchSpec } from '../../graph/arch.js';
+// Built-in architectures and their training settings. Each architecture is a JSON file in this
+// folder (also a starting point for --arch files), checked against the architecture format when
+// this module loads and exported as written.
+import { parseArch, type ArchSpec } from '../../graph/arch.js';
+import harDefault from './har-default.json' with { type: 'json' };
+import qemuReference from './qemu-reference.json' with { type: 'json' };
 
-export const HAR_DEFAULT_ARCH: ArchSpec = {
-  format: 'tinyforge-arch/1',
-  name: 'har-default',
-  description:
-    'Three Conv1D+ReLU blocks (24/32/48 filters, kernels 9/7/5, same padding, max-pooling by 2 between), global average pooling, dense softmax: 15.4k parameters, 0.84M MACs per 128x9 window.',
-  layers: [
-    { type: 'conv1d', filters: 24, kernelSize: 9, padding: 'same', activation: 'relu' },
-    { type: 'maxpool1d', poolSize: 2 },
-    { type: 'conv1d', filters: 32, kernelSize: 7, padding: 'same', activation: 'relu' },
-    { type: 'maxpool1d', poolSize: 2 },
-    { type: 'conv1d', filters: 48, kernelSize: 5, padding: 'same', activation: 'relu' },
-    { type: 'gap1d' },
-    { type: 'dense', units: 'classes' },
-    { type: 'softmax' },
-  ],
-};
+function builtIn(json: unknown, file: string): ArchSpec {
+  parseArch(json, file);
+  return json as ArchSpec;
+}
+
+/** The default architecture (har-default.json). */
+export const HAR_DEFAULT_ARCH: ArchSpec = builtIn(harDefault, 'har-default.json');
+
+/**
+ * The reference network of the QEMU measurement notes (qemu-reference.json), the kernel
+ * benchmark's yardstick: 365,952 MACs per 128x9 window.
+ */
+export const QEMU_REFERENCE_ARCH: ArchSpec = builtIn(qemuReference, 'qemu-reference.json');
 
 /** Training settings tuned for har-default on UCI HAR (see the report in training.json). */
 export const HAR_DEFAULT_TRAINING = {

@@ -4,6 +4,7 @@ import {
   buildDecodeTables,
   decodeTableBytes,
   decodeToken,
+  flashTableParts,
   NO_TOKEN,
   tableBytes,
 } from '../../../src/qmodel/coding/decodeTables.js';
@@ -45,8 +46,61 @@ function randomTable(rng: () => number, maxLen: number): HuffmanTable {
   return canonicalTable(lengths);
 }
 
-describe('target decode tables', () => {
-  it('have the documented layout (hand-built example)', () => {
+describe('flash decode tables', () => {
+  it('have the documented layout: firstCode | count | offset | symbols (hand-built example)', () => {
+    // Codes: A=0, B=10, C=110, D=111; L = 3.
+    const table: HuffmanTable = { counts: [0, 1, 1, 2], symbols: [65, 66, 67, 68], maxLength: 3 };
+    const p = flashTableParts(table);
+    // Flash order is the key order; no lookup table among them.
+    expect(Object.keys(p)).toEqual(['L', 'firstCode', 'count', 'offset', 'symbols']);
+    expect(p.L).toBe(3);
+    expect([...p.firstCode]).toEqual([0, 0, 2, 6]);
+    expect([...p.count]).toEqual([0, 1, 1, 2]);
+    expect([...p.offset]).toEqual([0, 0, 1, 2]);
+    expect([...p.symbols]).toEqual([65, 66, 67, 68]);
+    // 4 + 4 + 4 entries for lengths 0..3, 4 symbols: 16 uint16.
+    expect(decodeTableBytes(table)).toBe(32);
+  });
+
+  it('cost 2 * (3 * (L + 1) + n) bytes (L = 9, n = 20 by hand)', () => {
+    // Lengths 3, 4, 5, 6 four times each, 7 twice, 9 twice: Kraft 1/2 + 1/4 + 1/8 + 1/16 + 1/64 + 1/256 < 1.
+    const lengths = new Map<number, number>();
+    const byLength = [
+      [3, 4],
+      [4, 4],
+      [5, 4],
+      [6, 4],
+      [7, 2],
+      [9, 2],
+    ];
+    let tok = 0;
+    for (const [l, k] of byLength) for (let i = 0; i < k; i++) lengths.set(tok++, l);
+    const table = canonicalTable(lengths);
+    expect(table.maxLength).toBe(9);
+    expect(table.symbols.length).toBe(20);
+    const p = flashTableParts(table);
+    expect([p.firstCode.length, p.count.length, p.offset.length, p.symbols.length]).toEqual([10, 10, 10, 20]);
+    // 30 per-length entries + 20 symbols = 50 uint16 = 100 bytes (it was 228 with the 64-entry LUT).
+    expect(decodeTableBytes(table)).toBe(100);
+  });
+
+  it('are the canonical parts the host decoder walks, and their size is decodeTableBytes', () => {
+    const rng = makeRng(13);
+    for (let trial = 0; trial < 40; trial++) {
+      const table = randomTable(rng, randInt(rng, 1, 15));
+      const p = flashTableParts(table);
+      const host = buildDecodeTables(table);
+      expect(p.L).toBe(host.L);
+      for (const k of ['firstCode', 'count', 'offset', 'symbols'] as const) expect(p[k]).toEqual(host[k]);
+      const entries = p.firstCode.length + p.count.length + p.offset.length + p.symbols.length;
+      expect(3 * (table.maxLength + 1) + table.symbols.length).toBe(entries);
+      expect(decodeTableBytes(table)).toBe(2 * entries);
+    }
+  });
+});
+
+describe('host decode tables', () => {
+  it('have an in-memory LUT over K = min(L, 6) bits (hand-built example)', () => {
     // Codes: A=0, B=10, C=110, D=111; K = min(3, 6) = 3.
     const t = buildDecodeTables({ counts: [0, 1, 1, 2], symbols: [65, 66, 67, 68], maxLength: 3 });
     expect(t.K).toBe(3);
@@ -58,9 +112,6 @@ describe('target decode tables', () => {
     expect([...t.count]).toEqual([0, 1, 1, 2]);
     expect([...t.offset]).toEqual([0, 0, 1, 2]);
     expect([...t.symbols]).toEqual([65, 66, 67, 68]);
-    expect(decodeTableBytes({ counts: [0, 1, 1, 2], symbols: [65, 66, 67, 68], maxLength: 3 })).toBe(
-      2 * (8 + 3 * 4 + 4),
-    );
   });
 
   it('leave LUT entries of codes longer than K at 0', () => {
@@ -85,7 +136,8 @@ describe('target decode tables', () => {
     expect(t.lut[0b111111]).toBe(0);
     expect([...t.lut].filter((e) => e === 0).length).toBe(1);
     expect(t.lut[0b111110]).toBe((6 << 9) | 5);
-    expect(decodeTableBytes(table)).toBe(2 * (64 + 3 * 9 + 9));
+    // The LUT is not in flash: 9 entries each for firstCode, count, offset (lengths 0..8), 9 symbols.
+    expect(decodeTableBytes(table)).toBe(2 * (9 + 9 + 9 + 9));
   });
 
   it('decode like a plain bit-by-bit canonical decoder on random tables and random bits', () => {
@@ -124,6 +176,9 @@ describe('target decode tables', () => {
 
   it('refuse an invalid table and cost nothing for packed layers', () => {
     expect(() => buildDecodeTables({ counts: [0, 3], symbols: [1, 2, 3], maxLength: 1 })).toThrow(
+      /over-subscribed/,
+    );
+    expect(() => flashTableParts({ counts: [0, 3], symbols: [1, 2, 3], maxLength: 1 })).toThrow(
       /over-subscribed/,
     );
     expect(tableBytes(encodeWeights([1, 2, 3], 1, 3, 4, 'packed'))).toBe(0);

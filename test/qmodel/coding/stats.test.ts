@@ -22,8 +22,11 @@ describe('coding statistics', () => {
     const hs = codingStats(huff);
     // Code lengths 1, 2, 2 -> 4*1 + 2*2 + 2*2 = 12 bits.
     expect(hs.codedBits).toBe(12);
+    // Flash table: L = 2, so firstCode, count and offset have 3 entries each, plus 3 symbols:
+    // 12 uint16 = 24 bytes.
+    expect(hs.tableBytes).toBe(24);
     expect(hs.tableBytes).toBe(tableBytes(huff));
-    expect(hs.bitsPerWeight).toBe((12 + 8 * hs.tableBytes) / 8);
+    expect(hs.bitsPerWeight).toBe((12 + 8 * 24) / 8);
     // rle: rows [0 0 1 -1] -> run2, 1, -1: tokens run2, 1, 255 twice: H = log2(3).
     const rs = codingStats(encodeWeights(values, 2, 4, 3, 'rle-huffman'));
     expect(rs.tokens).toBe(6);

@@ -1,0 +1,179 @@
+// The typed view of a compressed model that the C templates render. Templates receive numbers and
+// flags only: every shape, stride, padding, shift and arena offset is a plain integer that lands in
+// the C as a literal (gcc then unrolls and folds), and every C name is declared by a template.
+
+/** Names of the generated files. */
+export const FILE_NAMES = { source: 'model.c', header: 'model.h', fixedpoint: 'tf_fixedpoint.h' } as const;
+
+/** Where a kernel's input or output lives: the arena at a byte offset, or a caller's buffer. */
+export interface TensorRef {
+  arena: boolean;
+  /** Byte offset in the arena. */
+  offset: number;
+  /** The caller's buffer (kernel parameter `input` or `logits`). */
+  input: boolean;
+  logits: boolean;
+}
+
+export interface HuffmanView {
+  L: number;
+  symbols: number;
+  /** Offsets (in uint16 entries) of the parts of the table array. */
+  firstCodeAt: number;
+  countAt: number;
+  offsetAt: number;
+  symbolsAt: number;
+  entries: number;
+  /** Exact table bytes, 2 * entries (what the compressor reports as tableBytes). */
+  bytes: number;
+  /** Declared entries: rounded up to a multiple of 2 (4 bytes), see WeightsView.declaredBytes. */
+  declaredEntries: number;
+  data: Uint16Array;
+}
+
+export interface WeightsView {
+  coding: 'packed' | 'huffman' | 'rle-huffman';
+  packed: boolean;
+  huffman: boolean;
+  rle: boolean;
+  bits: number;
+  rows: number;
+  rowLength: number;
+  /** Bytes of the bitstream: the bound the bit reader enforces. */
+  bytes: number;
+  /**
+   * Declared length: a multiple of 4 (at least 4). Every array in the weights and tables sections
+   * is 4-aligned with a size that is a multiple of 4, so a section's size is the sum of its arrays
+   * in any order the compiler emits them: the plan's byte counts are the linker map's.
+   */
+  declaredBytes: number;
+  bitLength: number;
+  /** The bitstream (one zero byte when empty: C has no empty arrays). */
+  data: Uint8Array;
+  /** 8-bit packed weights that are whole bytes: kernels read them straight from flash. */
+  direct: boolean;
+  table: HuffmanView | null;
+}
+
+/** Requantization of a weighted layer: bias and shift per output channel. */
+export interface RequantView {
+  relu: boolean;
+  /** The biases need an array (else one literal, `biasConst`, serves every channel). */
+  biasArray: boolean;
+  biasConst: number;
+  bias: Int32Array;
+  biasBytes: number;
+  /** The shift when it is the same for every output channel, else null (then an array). */
+  shift: number | null;
+  shiftArray: boolean;
+  shifts: number[];
+  /** Declared length of the shift array (a multiple of 4). */
+  shiftDeclared: number;
+  shiftBytes: number;
+}
+
+/** The decoder and MAC functions model.c may emit: only those some kernel calls are. */
+export type UsedFunction =
+  | 'mac'
+  | 'bits'
+  | 'packed'
+  | 'expand8'
+  | 'packedRows'
+  | 'huffToken'
+  | 'huffRows'
+  | 'huffRowsChecked'
+  | 'huffRowsFast'
+  | 'rle'
+  | 'rleRows'
+  | 'rleList'
+  | 'rleListChecked'
+  | 'rleListFast'
+  | 'macDense'
+  | 'macSparse';
+
+/** The kernel a weighted layer runs, for the codegen report. */
+export interface KernelChoice {
+  /** SMLAD over four decoded filters at a time, or SMLATB over one filter's non-zero list. */
+  inner: 'smlad' | 'smlatb-list';
+  windows: number;
+  lutBits: number | null;
+  slowPath: boolean;
+}
+
+export interface LayerViewBase {
+  index: number;
+  /** The layer name (templates print it with cString / cComment). */
+  name: string;
+  /** C identifier fragment, unique in the model; also the <layer> of section names. */
+  ident: string;
+  /** The operator kind, as the report names it. */
+  kind: string;
+  /** Template partial name: 'kernels/<kind>'. */
+  kernel: string;
+  inT: number;
+  inC: number;
+  outT: number;
+  outC: number;
+  inSize: number;
+  outSize: number;
+  input: TensorRef;
+  output: TensorRef;
+  /** The output shares the input's bytes (view or in place). */
+  inPlace: boolean;
+  /** Arena byte offset of this layer's scratch. */
+  scratchAt: number;
+  scratchBytes: number;
+  weightBytes: number;
+  tableBytes: number;
+  /** Coded weights and their requantization (weighted layers), else null. */
+  weights: WeightsView | null;
+  requant: RequantView | null;
+  kernelChoice: KernelChoice | null;
+  /** Decoder and MAC functions this layer's kernel calls. */
+  uses: UsedFunction[];
+  /** The kernel returns a status (it decodes a bitstream). */
+  hasStatus: boolean;
+  /** The layer has a kernel function (a view such as Flatten has none). */
+  hasCode: boolean;
+}
+
+/** An operator's view: the base plus its own fields, which only its template reads. */
+export type LayerView = LayerViewBase & Record<string, unknown>;
+
+/** What an operator's view builder may ask of the model being compiled. */
+export interface ViewContext {
+  /** Data its codegen.prepare returned. */
+  prepared: unknown;
+}
+
+export interface ModelView {
+  version: string;
+  sourceName: string;
+  fixedpointHeader: string;
+  header: string;
+  inputT: number;
+  inputC: number;
+  inputSize: number;
+  inputFrac: number;
+  numClasses: number;
+  classNames: string[];
+  mean: number[];
+  std: number[];
+  arenaBytes: number;
+  scratchBytes: number;
+  weightBytes: number;
+  tableBytes: number;
+  /** Model output is the (viewed) input: tf_model_run copies it. */
+  copyOutput: boolean;
+  layers: LayerView[];
+  /** Some layer decodes a bitstream (tf_model_run keeps a status). */
+  anyCoded: boolean;
+  /** Which decoder and MAC functions the kernels call: only those are emitted. */
+  uses: Record<UsedFunction, boolean>;
+}
+
+export interface ViewOptions {
+  /** Shown in the generated files' banner (e.g. the .tfm path); no timestamps, output is reproducible. */
+  sourceName?: string;
+  version?: string;
+}

@@ -1,0 +1,167 @@
+// Dense: y[o] = act(bias[o] + sum_i x[i] * w[i, o]) over the channels-last features i = t*C + c.
+// Weights [F, units] in tfjs; rows of F per output unit once quantized. On the target it is the
+// Conv1D kernel with one window.
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { archName } from './archFields.js';
+import { requantize, requantShift } from '../fixedpoint/semantics.js';
+import type { NodeInfo } from '../graph/types.js';
+import { layerBaseFields, posInt } from '../qmodel/schemaParts.js';
+import type { OpModule } from './types.js';
+import * as W from './weighted.js';
+import type { WeightedLayer, WeightedQ } from './weighted.js';
+
+export interface DenseLayer extends WeightedLayer {
+  kind: 'dense';
+  units: number;
+}
+
+export interface QDense extends WeightedQ {
+  kind: 'dense';
+  units: number;
+}
+
+const KIND = 'dense';
+
+const archSchema = z.strictObject({
+  type: z.literal(KIND),
+  name: archName,
+  units: z.union([posInt, z.literal('classes')]),
+  activation: z.enum(['linear', 'relu']).default('linear'),
+  useBias: z.boolean().default(true),
+});
+
+/** Float rows: row o = w[i][o] for every feature i (tfjs kernel [F, units]). */
+function rows(l: DenseLayer, info: NodeInfo, kernel: Float32Array) {
+  const F = info.inShape[0] * info.inShape[1];
+  const Co = l.units;
+  const data = new Float32Array(Co * F);
+  for (let o = 0; o < Co; o++) for (let i = 0; i < F; i++) data[o * F + i] = kernel[i * Co + o];
+  return { rows: Co, rowLength: F, data };
+}
+
+function reference(q: QDense, [x]: Int8Array[], row: (o: number) => Int8Array): Int8Array {
+  const y = new Int8Array(q.units);
+  for (let o = 0; o < q.units; o++) {
+    const w = row(o);
+    let acc = q.bias[o];
+    for (let i = 0; i < x.length; i++) acc += x[i] * w[i];
+    y[o] = requantize(acc, requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac), q.relu);
+  }
+  return y;
+}
+
+function geometry(q: QDense) {
+  const F = q.inShape[0] * q.inShape[1];
+  return { T: 1, C: F, k: 1, stride: 1, padLeft: 0, L: 1, cout: q.units };
+}
+
+const parts = W.weightedParts<DenseLayer, QDense>({
+  outChannels: (l) => l.units,
+  rows,
+  fields: (l) => ({ kind: KIND, units: l.units }),
+  geometry,
+  view: (_q, base) => ({ features: base.inSize }),
+});
+
+export const dense: OpModule<DenseLayer, QDense> = {
+  kind: KIND,
+  title: 'Dense',
+  infer(l, [x], fail) {
+    const [T, C] = x.shape;
+    if (!x.flat && T !== 1)
+      fail('Dense on a sequence is not supported: add Flatten or GlobalAveragePooling1D');
+    const F = T * C;
+    return {
+      shape: [1, l.units],
+      flat: true,
+      params: F * l.units + (l.useBias ? l.units : 0),
+      macs: F * l.units,
+    };
+  },
+  arch: {
+    schema: archSchema,
+    toLayer(s, { name, classes }) {
+      const a = s as z.output<typeof archSchema>;
+      const units = a.units === 'classes' ? classes : a.units;
+      return { kind: KIND, name, units, activation: a.activation, useBias: a.useBias };
+    },
+  },
+  keras: {
+    classNames: ['Dense'],
+    fromKeras(l, k) {
+      const act = k.activation(l, ['relu', 'linear', 'softmax']);
+      const layer: DenseLayer = {
+        kind: KIND,
+        name: l.name,
+        units: Number(l.config.units),
+        activation: act.activation as 'linear' | 'relu',
+        useBias: l.config.use_bias ?? true,
+      };
+      return { layers: [layer, ...act.after] };
+    },
+  },
+  params(l, info) {
+    const F = info.inShape[0] * info.inShape[1];
+    return W.weightedParams([F, l.units], [F, l.units], l.units, l.useBias);
+  },
+  tfjs: {
+    layer: (l) =>
+      tf.layers.dense({ name: l.name, units: l.units, activation: l.activation, useBias: l.useBias }),
+    forward(l, [h], ctx) {
+      const h2 = h.rank === 2 ? (h as tf.Tensor2D) : (h.reshape([h.shape[0], -1]) as tf.Tensor2D);
+      return W.biasAndActivation(tf.matMul(h2, ctx.param('kernel') as tf.Tensor2D), l, ctx);
+    },
+  },
+  floatForward(l, info, p, [x]) {
+    const F = info.inShape[0] * info.inShape[1];
+    const Co = l.units;
+    const w = p.kernel!; // [F, Co]
+    const y = new Float32Array(Co);
+    for (let o = 0; o < Co; o++) {
+      let acc = p.bias ? p.bias[o] : 0;
+      for (let i = 0; i < F; i++) acc += x[i] * w[i * Co + o];
+      y[o] = W.activate(acc, l.activation);
+    }
+    return y;
+  },
+  pruning: {
+    keepInputs(l, p, keep, Co, info) {
+      // Features are t*C + c over the (pooled) sequence this layer reads: T = F / C either way
+      // (after Flatten, or C alone after global pooling).
+      const T = (info.inShape[0] * info.inShape[1]) / Co;
+      const units = l.units;
+      const old = p.kernel!;
+      const kernel = new Float32Array(T * keep.length * units);
+      for (let t = 0; t < T; t++)
+        keep.forEach((c, ci) => {
+          for (let o = 0; o < units; o++)
+            kernel[(t * keep.length + ci) * units + o] = old[(t * Co + c) * units + o];
+        });
+      return { params: { ...p, kernel }, stop: true };
+    },
+  },
+  ...parts.stages,
+  quantized: {
+    schema: z.strictObject({
+      kind: z.literal(KIND),
+      ...layerBaseFields,
+      units: posInt,
+      ...W.weightedSchemaFields,
+    }),
+    toIr: (q) => ({
+      kind: KIND,
+      name: q.name,
+      ...(q.inputs ? { inputs: q.inputs } : {}),
+      units: q.units,
+      activation: q.relu ? 'relu' : 'linear',
+      useBias: true,
+    }),
+    ...parts.quantized,
+    check(q, { info, inFracs, fail }) {
+      W.checkWeighted(q, q.units, info.inShape[0] * info.inShape[1], inFracs[0], fail);
+    },
+    reference,
+  },
+  codegen: parts.codegen,
+};

@@ -1,0 +1,34 @@
+// Flatten: [T, C] to the feature vector [1, T*C]. Channels-last data is already in feature order
+// t*C + c, so on the target it is a view of its input (no code, no bytes).
+import * as tf from '@tensorflow/tfjs';
+import type { Layer } from '../graph/types.js';
+import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
+import type { OpModule } from './types.js';
+
+const KIND = 'flatten';
+
+export const flatten: OpModule<Layer, QFormatKeeping> = {
+  kind: KIND,
+  title: 'Flatten',
+  infer: (_l, [x]) => ({ shape: [1, x.shape[0] * x.shape[1]], flat: true }),
+  arch: plainArch(KIND),
+  keras: {
+    classNames: ['Flatten'],
+    fromKeras(l, k) {
+      k.checkChannelsLast(l);
+      return { layers: [{ kind: KIND, name: l.name }] };
+    },
+  },
+  tfjs: {
+    layer: (l) => tf.layers.flatten({ name: l.name }),
+    forward: (_l, [x]) => x.reshape([x.shape[0], -1]),
+  },
+  floatForward: (_l, _i, _p, [x]) => Float32Array.from(x),
+  pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
+  quantize: (_l, ctx) => quantizeKeeping(KIND, ctx),
+  quantized: keepingOps(KIND, (_q, [x]) => x.slice()),
+  codegen: {
+    alias: 'view',
+    view: (_q, base) => ({ ...base, hasCode: false }),
+  },
+};

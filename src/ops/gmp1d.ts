@@ -1,0 +1,15 @@
+// GlobalMaxPooling1D: the largest value over all time steps of each channel. Output [1, C], a
+// feature vector in its input's format (a maximum needs no rounding).
+import * as tf from '@tensorflow/tfjs';
+import { globalPoolOp } from './formatKeeping.js';
+
+export const gmp1d = globalPoolOp({
+  kind: 'gmp1d',
+  title: 'GlobalMaxPooling1D',
+  kerasClassNames: ['GlobalMaxPooling1D', 'GlobalMaxPool1D'],
+  tfjsLayer: (name) => tf.layers.globalMaxPooling1d({ name }),
+  tfjsForward: (x) => tf.max(x, 1),
+  float: (v) => Math.max(...v),
+  int: (v) => Math.max(...v),
+  view: (base) => ({ ...base }),
+});

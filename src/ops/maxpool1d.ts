@@ -1,0 +1,20 @@
+// MaxPooling1D: the largest value of each window's existing positions ('same' padding is ignored).
+// Keeps its input's format; on the Cortex-M4 four channels at a time (SSUB8 + SEL).
+import * as tf from '@tensorflow/tfjs';
+import { poolOp, type Pool1DLayer, type QPool1D } from './window1d.js';
+
+export interface MaxPool1DLayer extends Pool1DLayer {
+  kind: 'maxpool1d';
+}
+export interface QMaxPool1D extends QPool1D {
+  kind: 'maxpool1d';
+}
+
+export const maxpool1d = poolOp<MaxPool1DLayer, QMaxPool1D>({
+  kind: 'maxpool1d',
+  title: 'MaxPooling1D',
+  tfjsLayer: (args) => tf.layers.maxPooling1d(args),
+  max: true,
+  float: (v) => Math.max(...v),
+  int: (v) => Math.max(-128, ...v),
+});

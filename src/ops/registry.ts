@@ -1,0 +1,73 @@
+// The operator registry: one module per layer kind (docs/architecture.md, "adding an operator").
+// Every stage asks the registry for the module of a layer's kind; none tests a kind itself.
+import { TinyforgeError } from '../util/errors.js';
+import type { QLayer } from '../qmodel/model.js';
+import type { CodegenOps, OpModule, QuantizedOps } from './types.js';
+import { avgpool1d } from './avgpool1d.js';
+import { batchnorm } from './batchnorm.js';
+import { conv1d } from './conv1d.js';
+import { dense } from './dense.js';
+import { dropout } from './dropout.js';
+import { flatten } from './flatten.js';
+import { gap1d } from './gap1d.js';
+import { gmp1d } from './gmp1d.js';
+import { maxpool1d } from './maxpool1d.js';
+import { relu } from './relu.js';
+import { softmax } from './softmax.js';
+
+// Modules are typed by their own layer types; the registry hands them out for any layer.
+const OPS: readonly OpModule[] = [
+  conv1d,
+  dense,
+  maxpool1d,
+  avgpool1d,
+  gap1d,
+  gmp1d,
+  flatten,
+  relu,
+  softmax,
+  batchnorm,
+  dropout,
+] as unknown as OpModule[];
+
+const byKind = new Map(OPS.map((op) => [op.kind, op]));
+
+/** Every registered operator, in the order of docs/architecture.md's table. */
+export function registeredOps(): readonly OpModule[] {
+  return OPS;
+}
+
+export function isKnownKind(kind: string): boolean {
+  return byKind.has(kind);
+}
+
+/** The module of a layer kind; TinyforgeError('model') for a kind no module implements. */
+export function opOf(kind: string): OpModule {
+  const op = byKind.get(kind);
+  if (!op)
+    throw new TinyforgeError(
+      `layer kind '${kind}' is not supported`,
+      'model',
+      `supported kinds: ${OPS.map((o) => o.kind).join(', ')}`,
+    );
+  return op;
+}
+
+/** The quantized-layer operations of a kind (a model that reached them was validated). */
+export function quantizedOps(kind: string): QuantizedOps<QLayer> {
+  const q = opOf(kind).quantized;
+  if (!q)
+    throw new TinyforgeError(
+      `layer kind '${kind}' has no quantized form`,
+      'model',
+      'compress the model first',
+    );
+  return q;
+}
+
+/** The C generation of a kind. */
+export function codegenOps(kind: string): CodegenOps<QLayer> {
+  const c = opOf(kind).codegen;
+  if (!c) throw new TinyforgeError(`layer kind '${kind}' cannot be compiled to C`, 'model');
+  return c;
+}

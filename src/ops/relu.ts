@@ -1,0 +1,35 @@
+// ReLU: max(0, x). Right after a linear weighted layer it becomes that layer's fused activation
+// (src/graph/fold.ts); standalone it runs on int8, in place when the planner allows.
+import * as tf from '@tensorflow/tfjs';
+import type { Layer } from '../graph/types.js';
+import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
+import type { OpModule } from './types.js';
+
+const KIND = 'relu';
+
+export const relu: OpModule<Layer, QFormatKeeping> = {
+  kind: KIND,
+  title: 'ReLU',
+  infer: (_l, [x]) => ({ shape: [...x.shape], flat: x.flat }),
+  arch: plainArch(KIND),
+  keras: {
+    classNames: ['ReLU'],
+    activationName: 'relu',
+    fromKeras(l, k) {
+      const c = l.config;
+      if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0)
+        k.unsupported(l, 'max_value, negative_slope or threshold');
+      return { layers: [{ kind: KIND, name: l.name }] };
+    },
+  },
+  tfjs: {
+    layer: (l) => tf.layers.reLU({ name: l.name }),
+    forward: (_l, [x]) => tf.relu(x),
+  },
+  floatForward: (_l, _i, _p, [x]) => x.map((v) => (v > 0 ? v : 0)),
+  deploy: { rule: 'activation', activation: 'relu' },
+  pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
+  quantize: (_l, ctx) => quantizeKeeping(KIND, ctx),
+  quantized: keepingOps(KIND, (_q, [x]) => x.map((v) => (v < 0 ? 0 : v))),
+  codegen: { alias: 'inplace', view: (_q, base) => ({ ...base }) },
+};

@@ -1,0 +1,269 @@
+// What the weighted operators (Conv1D, Dense: a weight matrix, int32 bias, requantized int8 output)
+// share: quantization of the rows, the validity rules, the .tfm fields, the fused activation and
+// the template view. Each operator module supplies its geometry and row layout.
+import { z } from 'zod';
+import {
+  ACC_LIMIT,
+  MAX_SHIFT,
+  MIN_SHIFT,
+  fracBitsFor,
+  quantizeBias,
+  quantizeValue,
+  requantShift,
+  weightRange,
+} from '../fixedpoint/semantics.js';
+import type { Layer } from '../graph/types.js';
+import { codedWeightsProblem } from '../qmodel/coding/index.js';
+import type { CodedWeights, QLayer } from '../qmodel/model.js';
+import { codedWeightsSchema, biasSchema, fracBits } from '../qmodel/schemaParts.js';
+import { TinyforgeError } from '../util/errors.js';
+import type { Geometry } from '../codegen/kernelPlan.js';
+import {
+  kernelChoice,
+  kernelFacts,
+  kernelViews,
+  usedBy,
+  type KernelFacts,
+} from '../codegen/weightedKernel.js';
+import { requantView, weightsView } from '../codegen/weightsData.js';
+import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
+import * as tf from '@tensorflow/tfjs';
+import type { NodeInfo } from '../graph/types.js';
+import type { CodegenOps, OpModule, ParamSpec, QuantizeContext, Quantized, TfContext } from './types.js';
+
+/** A float weighted layer: a fused activation and an optional bias. */
+export interface WeightedLayer extends Layer {
+  activation: 'linear' | 'relu';
+  useBias: boolean;
+}
+
+/** int8 in, int32 accumulate, requantize to int8 out. */
+export interface WeightedQ extends QLayer {
+  relu: boolean;
+  inFrac: number;
+  outFrac: number;
+  /** Weight fractional bits: length 1 (per layer) or one per output channel. */
+  wFrac: number[];
+  /** Per output channel, in the accumulator format (inFrac + wFrac[o] fractional bits). */
+  bias: Int32Array;
+  weights: CodedWeights;
+}
+
+/** The .tfm header fields of a weighted layer (bias and bitstream live in the payload). */
+export const weightedSchemaFields = {
+  relu: z.boolean(),
+  inFrac: fracBits,
+  outFrac: fracBits,
+  wFrac: z.array(fracBits).min(1),
+  bias: biasSchema,
+  weights: codedWeightsSchema,
+};
+
+/** Per-channel fractional bits of a layer's weights for output channel o. */
+export function wFracOf(q: WeightedQ, o: number): number {
+  return q.wFrac.length === 1 ? q.wFrac[0] : q.wFrac[o];
+}
+
+/** The fused activation applied to a float accumulator. */
+export function activate(v: number, activation: string): number {
+  return activation === 'relu' && v < 0 ? 0 : v;
+}
+
+/** The kernel (Glorot uniform with the given fans) and, with useBias, the bias (zeros). */
+export function weightedParams(
+  kernel: number[],
+  fans: [number, number],
+  units: number,
+  useBias: boolean,
+): ParamSpec[] {
+  const specs: ParamSpec[] = [
+    { key: 'kernel', shape: kernel, init: { glorot: fans }, trainable: true, kerasName: 'kernel' },
+  ];
+  if (useBias) specs.push({ key: 'bias', shape: [units], init: 'zeros', trainable: true, kerasName: 'bias' });
+  return specs;
+}
+
+/** The tfjs tail of a weighted layer: bias, then the fused activation. */
+export function biasAndActivation(y: tf.Tensor, l: WeightedLayer, ctx: TfContext): tf.Tensor {
+  const b = ctx.param('bias');
+  const z = b ? tf.add(y, b) : y;
+  return l.activation === 'relu' ? tf.relu(z) : z;
+}
+
+/** What one weighted operator adds to the shared parts. */
+export interface WeightedSpec<L extends WeightedLayer, Q extends WeightedQ> {
+  outChannels(l: L): number;
+  rows(l: L, info: NodeInfo, kernel: Float32Array): { rows: number; rowLength: number; data: Float32Array };
+  /** The operator's own fields of its quantized layer. */
+  fields(l: L, ctx: QuantizeContext): Omit<Q, keyof WeightedQ>;
+  /** Kernel geometry on the target (a Dense layer is one window of all features). */
+  geometry(q: Q): Geometry;
+  /** The operator's own fields of its template view. */
+  view(q: Q, base: LayerViewBase): Record<string, unknown>;
+}
+
+/** The parts every weighted operator shares: folding, quantization, payload and C generation. */
+export function weightedParts<L extends WeightedLayer, Q extends WeightedQ>(spec: WeightedSpec<L, Q>) {
+  const stages = {
+    foldable: {
+      outChannels: spec.outChannels,
+      activation: (l: L) => l.activation,
+      withActivation: (l: L, activation: 'relu') => ({ ...l, activation }),
+      withBias: (l: L) => ({ ...l, useBias: true }),
+    },
+    weights: { rows: spec.rows },
+    requantizes: true,
+    quantize: (l: L, ctx: QuantizeContext) =>
+      quantizeWeighted(
+        l,
+        ctx,
+        spec.rows(l, ctx.info, ctx.params!.kernel!),
+        (c) => ({ ...c, ...spec.fields(l, ctx) }) as Q,
+      ),
+  } satisfies Partial<OpModule<L, Q>>;
+  const quantized = { outFrac: (q: Q) => q.outFrac, coded: (q: Q) => ({ weights: q.weights, bias: q.bias }) };
+  const codegen: CodegenOps<Q> = {
+    alias: 'none',
+    prepare: (q) => prepareWeighted(q, spec.geometry(q)),
+    view: (q, base, ctx) => ({
+      ...weightedView(q, base, ctx.prepared as KernelFacts),
+      ...spec.view(q, base),
+    }),
+  };
+  return { stages, quantized, codegen };
+}
+
+/** Fractional bits of each row's weights (one entry when per layer). */
+export function weightFracs(
+  rows: Float32Array,
+  nRows: number,
+  rowLength: number,
+  bits: number,
+  perChannel: boolean,
+): number[] {
+  const maxAbs = (from: number, to: number): number => {
+    let m = 0;
+    for (let i = from; i < to; i++) m = Math.max(m, Math.abs(rows[i]));
+    return m;
+  };
+  if (!perChannel) return [fracBitsFor(maxAbs(0, rows.length), bits)];
+  return Array.from({ length: nRows }, (_, o) =>
+    fracBitsFor(maxAbs(o * rowLength, (o + 1) * rowLength), bits),
+  );
+}
+
+/**
+ * Quantizes weight rows (one per output channel) and the bias; the operator adds its own fields.
+ * Shift = inFrac + wFrac - outFrac must lie in [0, 31]: the accumulator never has fewer fractional
+ * bits than the output, and tiny channels do not need more than 31 extra.
+ */
+function quantizeWeighted<Q extends WeightedQ>(
+  layer: WeightedLayer,
+  ctx: QuantizeContext,
+  rows: { rows: number; rowLength: number; data: Float32Array },
+  fields: (common: WeightedQ) => Q,
+): Quantized {
+  const p = ctx.params;
+  if (!p?.kernel) throw new TinyforgeError(`layer '${layer.name}' has no kernel weights`, 'model');
+  const frac = ctx.inFracs[0];
+  const { rows: n, rowLength, data } = rows;
+  const wFrac = weightFracs(data, n, rowLength, ctx.bits, ctx.perChannel);
+  let outFrac = Math.min(fracBitsFor(ctx.outRange, 8), frac + Math.min(...wFrac));
+  outFrac = Math.max(outFrac, frac + Math.max(...wFrac) - MAX_SHIFT);
+  for (let o = 0; o < wFrac.length; o++) wFrac[o] = Math.min(wFrac[o], MAX_SHIFT + outFrac - frac);
+  const fOf = (o: number): number => (wFrac.length === 1 ? wFrac[0] : wFrac[o]);
+  const values = new Int8Array(n * rowLength);
+  for (let o = 0; o < n; o++)
+    for (let i = o * rowLength; i < (o + 1) * rowLength; i++)
+      values[i] = quantizeValue(data[i], fOf(o), ctx.bits);
+  const bias = Int32Array.from({ length: n }, (_, o) =>
+    p.bias ? quantizeBias(p.bias[o], frac + fOf(o)) : 0,
+  );
+  const worst = Math.max(...Array.from(bias, Math.abs)) + rowLength * 128 * -weightRange(ctx.bits)[0];
+  if (worst >= ACC_LIMIT)
+    throw new TinyforgeError(
+      `layer '${layer.name}': worst-case accumulator ${worst} exceeds 2^30`,
+      'model',
+      'use fewer input features per output (smaller kernel/fewer channels) or fewer weight bits',
+    );
+  const common: WeightedQ = {
+    ...ctx.base,
+    kind: layer.kind,
+    relu: layer.activation === 'relu',
+    inFrac: frac,
+    outFrac,
+    wFrac,
+    bias,
+    weights: ctx.encode(values, n, rowLength, ctx.bits),
+  };
+  return { layer: fields(common), outFrac };
+}
+
+/** Worst-case |accumulator| of output channel o: |bias| + n * 128 * 2^(bits-1). */
+export function worstCaseAccumulator(q: WeightedQ, o: number): number {
+  return Math.abs(q.bias[o]) + q.weights.rowLength * 128 * 2 ** (q.weights.bits - 1);
+}
+
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+
+/** The validity rules of a weighted layer with `outs` channels of `rowLength` weights each. */
+export function checkWeighted(
+  q: WeightedQ,
+  outs: number,
+  rowLength: number,
+  inFrac: number,
+  fail: (why: string) => never,
+): void {
+  if (q.inFrac !== inFrac) fail(`inFrac ${q.inFrac} differs from its input's format ${inFrac}`);
+  if (!isInt(q.inFrac) || !isInt(q.outFrac)) fail('inFrac and outFrac must be integers');
+  if (!Array.isArray(q.wFrac) || (q.wFrac.length !== 1 && q.wFrac.length !== outs))
+    fail(`wFrac has ${q.wFrac?.length} entries, expected 1 (per layer) or ${outs} (per channel)`);
+  if (!q.wFrac.every(isInt)) fail('wFrac entries must be integers');
+  if (!(q.bias instanceof Int32Array) || q.bias.length !== outs)
+    fail(`bias has ${q.bias?.length} entries, expected ${outs}`);
+  const w = q.weights;
+  if (w.rows !== outs || w.rowLength !== rowLength)
+    fail(`weights are ${w.rows} x ${w.rowLength}, expected ${outs} rows of ${rowLength}`);
+  const problem = codedWeightsProblem(w);
+  if (problem) fail(`weights: ${problem}`);
+  if (w.bitstream.length < Math.ceil(w.bitLength / 8))
+    fail(
+      `the bitstream has ${w.bitstream.length} bytes, its ${w.bitLength} bits need ${Math.ceil(w.bitLength / 8)}`,
+    );
+  for (let o = 0; o < outs; o++) {
+    const s = requantShift(q.inFrac, wFracOf(q, o), q.outFrac);
+    if (s < MIN_SHIFT || s > MAX_SHIFT)
+      fail(
+        `output channel ${o}: requantization shift inFrac + wFrac - outFrac = ${s} is outside [${MIN_SHIFT}, ${MAX_SHIFT}]`,
+      );
+    const acc = worstCaseAccumulator(q, o);
+    if (acc >= ACC_LIMIT)
+      fail(`output channel ${o}: worst-case accumulator ${acc} is not below 2^30 (int32 overflow possible)`);
+  }
+}
+
+/** Codegen: the kernel facts computed before memory planning (its scratch size). */
+function prepareWeighted(q: WeightedQ, g: Geometry): { scratchBytes: number; data: KernelFacts } {
+  const facts = kernelFacts(g, q.weights, weightsView(q.weights));
+  return { scratchBytes: facts.bytes, data: facts };
+}
+
+/** Codegen: the view templates/kernels/weighted.c.hbs renders (the operator adds its fields). */
+function weightedView(q: WeightedQ, base: LayerViewBase, facts: KernelFacts): LayerView {
+  const weights = weightsView(q.weights);
+  const requant = requantView(q, (o) => wFracOf(q, o));
+  const { mac, sparse, decode } = kernelViews(facts, weights, base.scratchAt);
+  return {
+    ...base,
+    weights,
+    requant,
+    mac,
+    sparse,
+    decode,
+    kernelChoice: kernelChoice(sparse, decode),
+    uses: usedBy(mac, sparse, decode),
+    weightBytes: weights.declaredBytes + requant.biasBytes,
+    tableBytes: 2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes,
+    hasStatus: !weights.direct,
+  };
+}

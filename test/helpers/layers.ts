@@ -1,0 +1,72 @@
+// Layer types for tests. src/ops declares each kind's fields on generic bases (Layer, QLayer);
+// tests that build layers by hand use the unions below, discriminated by `kind`, so that every
+// object literal is checked field by field, and the guards to look into a model's layers.
+import type { Layer } from '../../src/graph/types.js';
+import type { QLayer } from '../../src/qmodel/model.js';
+import type { Conv1DLayer, QConv1D } from '../../src/ops/conv1d.js';
+import type { DenseLayer, QDense } from '../../src/ops/dense.js';
+import type { MaxPool1DLayer, QMaxPool1D } from '../../src/ops/maxpool1d.js';
+import type { AvgPool1DLayer, QAvgPool1D } from '../../src/ops/avgpool1d.js';
+import type { BatchNormLayer } from '../../src/ops/batchnorm.js';
+import type { DropoutLayer } from '../../src/ops/dropout.js';
+import type { QFormatKeeping } from '../../src/ops/formatKeeping.js';
+import type { LayerView, LayerViewBase, RequantView, WeightsView } from '../../src/codegen/viewTypes.js';
+import type { DecodeView, MacView, SparseView } from '../../src/codegen/weightedKernel.js';
+
+/** Float layers without attributes of their own. */
+export interface PlainLayer extends Layer {
+  kind: 'gap1d' | 'flatten' | 'relu' | 'softmax';
+}
+
+/** A float IR layer of a known kind. */
+export type AnyLayer =
+  Conv1DLayer | DenseLayer | MaxPool1DLayer | AvgPool1DLayer | BatchNormLayer | DropoutLayer | PlainLayer;
+
+/** A quantized layer that keeps its input's format (GAP, Flatten, ReLU). */
+export interface QKeeping extends QFormatKeeping {
+  kind: 'gap1d' | 'flatten' | 'relu';
+}
+
+/** A quantized layer of a known kind. */
+export type AnyQLayer = QConv1D | QDense | QMaxPool1D | QAvgPool1D | QKeeping;
+
+export const isConv = (l: QLayer): l is QConv1D => l.kind === 'conv1d';
+export const isDense = (l: QLayer): l is QDense => l.kind === 'dense';
+/** A layer with coded weights (Conv1D or Dense). */
+export const isWeighted = (l: QLayer): l is QConv1D | QDense => isConv(l) || isDense(l);
+export const isPool = (l: QLayer): l is QMaxPool1D | QAvgPool1D =>
+  l.kind === 'maxpool1d' || l.kind === 'avgpool1d';
+/** GAP, Flatten, ReLU: layers that keep their input's format as `frac`. */
+export const isKeeping = (l: QLayer): l is QKeeping =>
+  l.kind === 'gap1d' || l.kind === 'flatten' || l.kind === 'relu';
+
+const KNOWN: readonly string[] = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'flatten', 'relu'];
+
+/** The layer as one of the kinds tests know, for a `switch` on its kind; throws on another kind. */
+export function known(l: QLayer): AnyQLayer {
+  if (!KNOWN.includes(l.kind)) throw new Error(`layer '${l.name}' has a kind tests do not know: '${l.kind}'`);
+  return l as AnyQLayer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codegen views (src/codegen/viewTypes.ts): an operator adds its own fields to the base view.
+
+/** The view of a weighted layer (src/ops/weighted.ts weightedView). */
+export interface WeightedLayerView extends LayerViewBase {
+  weights: WeightsView;
+  requant: RequantView;
+  mac: MacView;
+  sparse: SparseView | null;
+  decode: DecodeView;
+}
+
+/** The view of a Conv1D (src/ops/conv1d.ts): the weighted view and its window geometry. */
+export interface Conv1DLayerView extends WeightedLayerView {
+  kernelSize: number;
+  stride: number;
+  padLeft: number;
+}
+
+export const isWeightedView = (l: LayerView): l is LayerView & WeightedLayerView =>
+  l.kind === 'conv1d' || l.kind === 'dense';
+export const isConvView = (l: LayerView): l is LayerView & Conv1DLayerView => l.kind === 'conv1d';
