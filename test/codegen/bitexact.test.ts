@@ -55,6 +55,7 @@ describe('generated C vs host reference (gcc, host)', () => {
   it('covers what it claims to cover', () => {
     const seen = new Set<string>();
     for (const m of models) {
+      if (m.layers.some((l) => l.inputs)) seen.add('branch');
       for (const l of m.layers) {
         seen.add(l.kind);
         if (isWeighted(l)) {
@@ -81,7 +82,7 @@ describe('generated C vs host reference (gcc, host)', () => {
       if (T % 2 === 1) seen.add('odd T');
       if (C % 2 === 1 && C > 1) seen.add('odd C');
     }
-    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'flatten', 'relu'];
+    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'gmp1d', 'flatten', 'relu', 'branch'];
     for (const k of ['conv1d', 'dense'])
       for (const c of ['packed', 'huffman', 'rle-huffman']) want.push(`${k}:${c}`);
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);

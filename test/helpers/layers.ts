@@ -15,16 +15,16 @@ import type { DecodeView, MacView, SparseView } from '../../src/codegen/weighted
 
 /** Float layers without attributes of their own. */
 export interface PlainLayer extends Layer {
-  kind: 'gap1d' | 'flatten' | 'relu' | 'softmax';
+  kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu' | 'softmax';
 }
 
 /** A float IR layer of a known kind. */
 export type AnyLayer =
   Conv1DLayer | DenseLayer | MaxPool1DLayer | AvgPool1DLayer | BatchNormLayer | DropoutLayer | PlainLayer;
 
-/** A quantized layer that keeps its input's format (GAP, Flatten, ReLU). */
+/** A quantized layer that keeps its input's format (global pooling, Flatten, ReLU). */
 export interface QKeeping extends QFormatKeeping {
-  kind: 'gap1d' | 'flatten' | 'relu';
+  kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu';
 }
 
 /** A quantized layer of a known kind. */
@@ -36,11 +36,20 @@ export const isDense = (l: QLayer): l is QDense => l.kind === 'dense';
 export const isWeighted = (l: QLayer): l is QConv1D | QDense => isConv(l) || isDense(l);
 export const isPool = (l: QLayer): l is QMaxPool1D | QAvgPool1D =>
   l.kind === 'maxpool1d' || l.kind === 'avgpool1d';
-/** GAP, Flatten, ReLU: layers that keep their input's format as `frac`. */
+/** Global pooling, Flatten, ReLU: layers that keep their input's format as `frac`. */
 export const isKeeping = (l: QLayer): l is QKeeping =>
-  l.kind === 'gap1d' || l.kind === 'flatten' || l.kind === 'relu';
+  l.kind === 'gap1d' || l.kind === 'gmp1d' || l.kind === 'flatten' || l.kind === 'relu';
 
-const KNOWN: readonly string[] = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'flatten', 'relu'];
+const KNOWN: readonly string[] = [
+  'conv1d',
+  'dense',
+  'maxpool1d',
+  'avgpool1d',
+  'gap1d',
+  'gmp1d',
+  'flatten',
+  'relu',
+];
 
 /** The layer as one of the kinds tests know, for a `switch` on its kind; throws on another kind. */
 export function known(l: QLayer): AnyQLayer {

@@ -52,6 +52,11 @@ export interface RandomModelOptions {
   codings?: readonly CodingChoice[];
   /** Weight widths to draw from (default 2..8). */
   bits?: readonly number[];
+  /**
+   * The second Conv1D reads the first one's output, not the pooling after it (whose output no one
+   * then reads): a graph that is not a chain. Default: every third seed.
+   */
+  branch?: boolean;
 }
 
 /**
@@ -106,7 +111,11 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
     };
   };
 
-  const conv = (stride: number, padding: Padding, relu: boolean): void => {
+  const conv = (stride: number, padding: Padding, relu: boolean, from?: QConv1D): void => {
+    if (from) {
+      shape = from.outShape;
+      frac = from.outFrac;
+    }
     const [T, C] = shape;
     let k = randInt(rng, 1, Math.min(5, T));
     if (padding === 'valid' && outLength(T, k, stride, 'valid') < 1) k = 1;
@@ -124,6 +133,7 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
       padLeft: irPadLeft(T, k, stride, padding),
       ...w,
       kind: 'conv1d',
+      ...(from ? { inputs: [from.name] } : {}),
     };
     layers.push(layer);
     shape = [L, filters];
@@ -151,9 +161,9 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
     shape = [L, C];
   };
 
-  const simple = (kind: 'gap1d' | 'flatten' | 'relu'): void => {
+  const simple = (kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu'): void => {
     const [T, C] = shape;
-    const out: [number, number] = kind === 'gap1d' ? [1, C] : kind === 'flatten' ? [1, T * C] : [T, C];
+    const out: [number, number] = kind === 'flatten' ? [1, T * C] : kind === 'relu' ? [T, C] : [1, C];
     const layer: QKeeping = { kind, name: name(kind), inShape: [T, C], outShape: out, frac };
     layers.push(layer);
     shape = out;
@@ -176,11 +186,17 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
   };
 
   const padding = (): Padding => (rng() < 0.5 ? 'same' : 'valid');
+  // Decided from the seed, not drawn, so that every other seed gives the model it always gave.
+  const branch = options.branch ?? seed % 3 === 0;
+  const globalPool = seed % 2 === 0 ? 'gap1d' : 'gmp1d';
   const nConv = everyKind ? randInt(rng, 2, 3) : randInt(rng, 1, 3);
+  let firstConv: QConv1D | undefined;
   for (let i = 0; i < nConv; i++) {
     const stride = everyKind && i < 2 ? i + 1 : randInt(rng, 1, 2);
     const standaloneRelu = everyKind ? i === 0 : rng() < 0.25;
-    conv(stride, padding(), !standaloneRelu && rng() < 0.7);
+    const from = branch && i === 1 && layers[layers.length - 1] !== firstConv ? firstConv : undefined;
+    conv(stride, padding(), !standaloneRelu && rng() < 0.7, from);
+    if (i === 0) firstConv = layers[layers.length - 1] as QConv1D;
     if (standaloneRelu) simple('relu');
     const p =
       everyKind && i < 2
@@ -191,10 +207,10 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
     if (p) pool(p);
   }
   if (everyKind) {
-    simple('gap1d');
+    simple(globalPool);
     simple('flatten');
   } else {
-    simple(rng() < 0.5 ? 'gap1d' : 'flatten');
+    simple(rng() < 0.5 ? globalPool : 'flatten');
   }
   if (everyKind || rng() < 0.5) dense(randInt(rng, 3, 12), true);
   dense(classes, false);

@@ -134,6 +134,7 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
   it('covers every kernel variant', () => {
     const seen = new Set<string>();
     for (const c of [...small, ...bench]) {
+      if (c.model.layers.some((l) => l.inputs)) seen.add('branch');
       const { view } = buildView(c.model);
       for (const l of view.layers) {
         seen.add(l.kind);
@@ -165,16 +166,17 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
         }
         if (l.kind === 'gap1d') seen.add(l.simd ? 'gap:simd' : 'gap:scalar');
         if (l.kind === 'maxpool1d' && l.inC >= 4) seen.add('maxpool:simd');
+        if (l.kind === 'gmp1d' && l.inC >= 4) seen.add('gmp:simd');
       }
     }
-    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'flatten', 'relu'];
+    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'gmp1d', 'flatten', 'relu', 'branch'];
     for (const k of ['conv1d', 'dense'])
       for (const c of ['packed', 'huffman', 'rle-huffman']) want.push(`${k}:${c}`);
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
     want.push('mac:dense', 'mac:sparse', 'mac:aligned', 'mac:unaligned', 'mac:loop', 'mac:remainder');
     want.push('mac:partial-block', 'sparse:overlap', 'decode:direct8', 'decode:checked', 'decode:fast');
     want.push('shift:per-channel', 'relu', 'conv:stride1', 'conv:stride2', 'conv:padded', 'conv:valid');
-    want.push('gap:simd', 'maxpool:simd', 'rle:dense', 'rle:sparse');
+    want.push('gap:simd', 'maxpool:simd', 'gmp:simd', 'rle:dense', 'rle:sparse');
     for (const k of ['huffman-rows', 'rle-list']) want.push(`asm:${k}:checked`, `asm:${k}:fast`);
     for (let tb = 1; tb <= 6; tb++) if (tb !== 6) want.push(`sparse:tb${tb}`);
     for (const w of want) expect(seen, `no model has ${w}`).toContain(w);

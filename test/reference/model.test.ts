@@ -67,6 +67,13 @@ function floatLayer(l: AnyQLayer, x: Int8Array, inFrac: number, weights: Int8Arr
         out[c] = (s / T) * 2 ** l.frac;
       }
       return out;
+    case 'gmp1d':
+      for (let c = 0; c < C; c++) {
+        let m = -Infinity;
+        for (let t = 0; t < T; t++) m = Math.max(m, xf[t * C + c]);
+        out[c] = m * 2 ** l.frac;
+      }
+      return out;
     case 'flatten':
       return xf.map((v) => v * 2 ** l.frac);
     case 'relu':
@@ -82,9 +89,11 @@ describe('reference interpreter on random models', () => {
       const m = randomModel(seed);
       const p = prepareReference(m);
       const r = runPrepared(p, randomInput(m, seed), { keepLayerOutputs: true });
-      let x = randomInput(m, seed);
-      let frac = m.inputFrac;
+      // Each layer reads the previous layer's output, or the one its `inputs` names.
+      const outputs = new Map<string, { x: Int8Array; frac: number }>();
+      let prev = { x: randomInput(m, seed), frac: m.inputFrac };
       m.layers.forEach((l, i) => {
+        const { x, frac } = l.inputs ? outputs.get(l.inputs[0])! : prev;
         const want = floatLayer(known(l), x, frac, p.weights[i]);
         const got = r.layerOutputs![i];
         want.forEach((f, j) => {
@@ -96,9 +105,9 @@ describe('reference interpreter on random models', () => {
             compared++;
           }
         });
-        x = got;
         const k = known(l);
-        frac = k.kind === 'conv1d' || k.kind === 'dense' ? k.outFrac : k.frac;
+        prev = { x: got, frac: k.kind === 'conv1d' || k.kind === 'dense' ? k.outFrac : k.frac };
+        outputs.set(l.name, prev);
       });
     }
     // The generator's formats should keep most values in range.
@@ -187,6 +196,7 @@ describe('random model generator', () => {
         }
       }
       if (m.inputShape[0] % 2 === 1) seen.add('odd length');
+      if (m.layers.some((l) => l.inputs)) seen.add('branch');
     }
     const want = [
       'conv1d',
@@ -194,7 +204,9 @@ describe('random model generator', () => {
       'maxpool1d',
       'avgpool1d',
       'gap1d',
+      'gmp1d',
       'flatten',
+      'branch',
       'relu',
       'conv stride 1 same',
       'conv stride 1 valid',
