@@ -42,7 +42,9 @@ describe('GlobalMaxPooling1D through the registry', () => {
     expect(Array.from(model.params.conv1d_1.kernel!)).not.toEqual(Array.from(before));
     const x = data.test.x.subarray(0, 128 * 9);
     const ours = floatForward(model, x).outputs[2];
-    const theirs = tf.tidy(() => forward(graph, vars, tf.tensor3d(x, [1, 128, 9]), { logits: true }).dataSync());
+    const theirs = tf.tidy(() =>
+      forward(graph, vars, tf.tensor3d(x, [1, 128, 9]), { logits: true }).dataSync(),
+    );
     for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(theirs[i], 4);
     disposeVars(vars);
   });
