@@ -21,7 +21,14 @@ function awkwardModel(): CompressedModel {
     { length: k },
     (_, i) => special[i % special.length] + (i >= special.length ? i : ''),
   );
-  m.layers = m.layers.map((l, i) => ({ ...l, name: i === 0 ? `${l.name}/weird "name"*/` : l.name }));
+  // Rename the first layer, and every reference to it (this seed's model has a branch).
+  const first = m.layers[0].name;
+  const weird = `${first}/weird "name"*/`;
+  m.layers = m.layers.map((l, i) => ({
+    ...l,
+    name: i === 0 ? weird : l.name,
+    ...(l.inputs ? { inputs: l.inputs.map((n) => (n === first ? weird : n)) } : {}),
+  }));
   return m;
 }
 
