@@ -14,17 +14,25 @@ export interface WindowSet {
 }
 
 export interface HarDataset {
-  /** 'uci-har' or 'synthetic'. */
+  /** 'uci-har', 'synthetic' or 'recordings' (a dataset description, docs/data.md). */
   kind: string;
-  /** How to load it again: a directory or a synthetic spec (`synthetic:seed=1,...`). */
+  /** How to load it again: a directory, a synthetic spec (`synthetic:seed=1,...`) or a description file. */
   spec: string;
   /** Human-readable provenance (resolved path, generator settings). */
   source: string;
   classNames: string[];
   channelNames: string[];
-  /** Official training split (validation is taken from it by whole subjects). */
+  /** Training split. Without `val`, validation is taken from it by whole subjects (prepareData). */
   train: WindowSet;
+  /** Validation split chosen by the source itself (a description's `split.val`). */
+  val?: WindowSet;
   test: WindowSet;
+  /** Sample rate of the windows (Hz), where the source knows it. */
+  rateHz?: number;
+  /** Unit of each channel ('' when unknown), where the source knows them. */
+  channelUnits?: string[];
+  /** Name of subject id i at index i-1, when the source names its subjects (recordings). */
+  subjectNames?: string[];
 }
 
 /** Channel order of every HAR source: body_acc xyz (g), body_gyro xyz (rad/s), total_acc xyz (g). */

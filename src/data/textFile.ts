@@ -15,14 +15,18 @@ export function findPlainOrGz(base: string): string {
   );
 }
 
-/** The text of a file, gunzipped when its name ends in .gz. */
-export function readTextFile(path: string): string {
-  let buf: Buffer;
+/** The bytes of a data file; an unreadable file is an 'input' error naming it. */
+export function readInputFile(path: string): Buffer {
   try {
-    buf = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new TinyforgeError(`cannot read ${path}: ${(e as Error).message}`, 'input');
   }
+}
+
+/** The text of a file, gunzipped when its name ends in .gz. */
+export function readTextFile(path: string): string {
+  let buf = readInputFile(path);
   if (path.endsWith('.gz')) {
     try {
       buf = gunzipSync(buf);

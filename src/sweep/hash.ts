@@ -112,7 +112,8 @@ export function hashOf(value: unknown): string {
 export function dataIdentity(ds: HarDataset): string {
   const h = createHash('sha256');
   h.update(canonicalJson({ kind: ds.kind, classes: ds.classNames, channels: ds.channelNames }));
-  for (const set of [ds.train, ds.test]) {
+  // A description's own validation split is part of the data (absent for UCI HAR and synthetic).
+  for (const set of [ds.train, ds.test, ...(ds.val ? [ds.val] : [])]) {
     h.update(`|${set.n},${set.steps},${set.channels}|`);
     for (const a of [set.x, set.y, set.subjects ?? new Int32Array(0)])
       h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));

@@ -2,14 +2,16 @@
 // tf.loadLayersModel and Keras tooling), plus tinyforge's own files:
 //   graph.json          the IR (layer names, class names), format tinyforge-graph/1
 //   normalization.json  per-channel mean/std the input must be scaled with, and their source
-//   training.json       history, accuracy, time, backend, seed (optional)
+//   training.json       history, accuracy, time, backend, seed, and `data`: the data trained on, as
+//                       a spec loadable from any working directory (reloadableDataSpec) (optional)
 // @tensorflow/tfjs has no file:// handler in Node, so saving goes through tf.io.withSaveHandler.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Normalization } from '../data/normalize.js';
 import { identityNormalization } from '../data/normalize.js';
+import { parseSyntheticSpec } from '../data/load.js';
 import { importTfjsLayersModel } from '../graph/importTfjs.js';
 import type { FloatModel, ModelGraph } from '../graph/types.js';
 import { opOf } from '../ops/registry.js';
@@ -190,4 +192,26 @@ export function loadModelDir(path: string, opts: LoadModelDirOptions = {}): Load
   const trainingPath = join(dir, 'training.json');
   const training = existsSync(trainingPath) ? (readJson(trainingPath) as Record<string, unknown>) : undefined;
   return { model, normalization, meta: { dir, origin: graph ? 'tinyforge' : 'tfjs-import', training } };
+}
+
+/**
+ * A data spec as a model records it (training.json `data`, a .tfm's meta.source.data), loadable
+ * again from any working directory: a synthetic spec as it is, a path (directory or dataset
+ * description) made absolute.
+ */
+export function reloadableDataSpec(spec: string): string {
+  return parseSyntheticSpec(spec) ? spec.trim() : resolve(spec);
+}
+
+/** The data a model directory records it was trained on (training.json `data`), if any. */
+export function recordedTrainingData(loaded: LoadedModelDir): string | undefined {
+  const d = loaded.meta.training?.data;
+  return typeof d === 'string' && d.trim() !== '' ? d : undefined;
+}
+
+/** How training chose its validation subjects (training.json `hyper`), for the same split later. */
+export function recordedValidation(loaded: LoadedModelDir): { valFraction?: number; splitSeed?: number } {
+  const hyper = loaded.meta.training?.hyper as { valFraction?: unknown; splitSeed?: unknown } | undefined;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return { valFraction: num(hyper?.valFraction), splitSeed: num(hyper?.splitSeed) };
 }

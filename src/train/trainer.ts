@@ -1,7 +1,13 @@
 // `tinyforge train` as a function: data -> validation split and normalization -> graph from an
 // architecture -> fit -> test accuracy -> model directory. The CLI and the benchmark call this.
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset, prepareData, type PreparedData } from '../data/load.js';
+import {
+  loadDatasetWithReport,
+  parseSyntheticSpec,
+  prepareData,
+  type DataReport,
+  type PreparedData,
+} from '../data/load.js';
 import { archToGraph, readArchFile, type ArchSpec } from '../graph/arch.js';
 import type { FloatModel, ModelGraph } from '../graph/ir.js';
 import { totalMacs, totalParams } from '../graph/ir.js';
@@ -11,11 +17,11 @@ import { initBackend } from './backend.js';
 import { evaluateSet, fit, type FitResult } from './fit.js';
 import { createVars, disposeVars, initParams, readParams } from './forward.js';
 import { motionAugment } from './augment.js';
-import { saveModelDir } from './modelDir.js';
+import { reloadableDataSpec, saveModelDir } from './modelDir.js';
 import type { ProgressMode } from './progress.js';
 
 export interface TrainOptions {
-  /** Data directory (UCI HAR layout) or synthetic spec. */
+  /** Data directory (UCI HAR layout), dataset description or synthetic spec. */
   data: string;
   /** Model directory to write; nothing is written when absent. */
   out?: string;
@@ -35,8 +41,11 @@ export interface TrainOptions {
 
 export interface TrainSummary {
   out?: string;
+  /** The data, as later commands load it again (synthetic spec in full, or an absolute path). */
   data: string;
   dataSource: string;
+  /** What the data source dropped and repaired while making the windows (data inspect has the rest). */
+  dataReport: Pick<DataReport, 'windows' | 'rows' | 'repairs'> & { gaps: { count: number; seconds: number } };
   arch: string;
   backend: string;
   seed: number;
@@ -87,7 +96,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
     augment: d.augment,
   };
   const seed = opts.seed ?? 1;
-  const dataset = loadDataset(opts.data);
+  const { dataset, report } = loadDatasetWithReport(opts.data);
   const prepared = prepareData(dataset, { valFraction: hyper.valFraction, splitSeed: hyper.splitSeed });
   const archSpec = typeof opts.arch === 'string' ? readArchFile(opts.arch) : (opts.arch ?? HAR_DEFAULT_ARCH);
   const archName = typeof opts.arch === 'string' ? opts.arch : (archSpec.name ?? 'custom');
@@ -120,8 +129,15 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
     const model: FloatModel = { graph, params: readParams(vars) };
     const summary: TrainSummary = {
       out: opts.out,
-      data: dataset.spec,
+      // What compress, evaluate and deploy use when they are given no --data.
+      data: parseSyntheticSpec(opts.data) ? dataset.spec : reloadableDataSpec(opts.data),
       dataSource: dataset.source,
+      dataReport: {
+        windows: report.windows,
+        rows: report.rows,
+        repairs: report.repairs,
+        gaps: { count: report.gaps.count, seconds: report.gaps.seconds },
+      },
       arch: archName,
       backend: backend.name,
       seed,

@@ -1,7 +1,6 @@
 // `tinyforge build model.tfm --out dir/`: generated C + measurement harness -> firmware ELF, HEX,
 // BIN and map for a board, with the size report (size.json / size.txt) and the flags (build.json).
 import type { Argv, CommandModule } from 'yargs';
-import { loadDataset } from '../../data/load.js';
 import type { WindowSet } from '../../data/dataset.js';
 import { buildModelFirmware, DEFAULT_BOARD, flagsLine, type ModelFirmware } from '../../measure/index.js';
 import { formatSizeTable } from '../../size/index.js';
@@ -10,6 +9,7 @@ import type { CompressedModel } from '../../qmodel/model.js';
 import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/compile.js';
 import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
+import { dataForTfm, describeData, runSplit, type ModelData } from '../data.js';
 
 /** gcc levels accepted as -O<level> (the yargs option names are O0, Os, ...). */
 const LEVELS = ['0', '1', '2', '3', 's', 'g', 'z', 'fast'] as const;
@@ -69,26 +69,15 @@ export function takeWindows(set: WindowSet, n: number | undefined, what: string)
   return { ...set, n: k, x: set.x.subarray(0, k * w), y: set.y.subarray(0, k) };
 }
 
-/** A split of a data set, checked against the model's input shape and classes. */
-export function pickSplit(spec: string, split: string, model: CompressedModel): WindowSet {
-  const ds = loadDataset(spec);
-  const set = split === 'train' ? ds.train : ds.test;
-  const [T, C] = model.inputShape;
-  if (set.steps !== T || set.channels !== C) {
-    throw new TinyforgeError(
-      `the data (${spec}) has windows of ${set.steps} x ${set.channels}, the model takes ${T} x ${C}`,
-      'input',
-      'Use the data set the model was trained on.',
-    );
-  }
-  if (ds.classNames.length !== model.classNames.length) {
-    throw new TinyforgeError(
-      `the data (${spec}) has ${ds.classNames.length} classes, the model ${model.classNames.length}`,
-      'input',
-      'Use the data set the model was trained on.',
-    );
-  }
-  return set;
+/** A split of the data a .tfm is used with (--data, else its record), checked against the model. */
+export function pickSplit(
+  given: string | undefined,
+  split: 'test' | 'train',
+  model: CompressedModel,
+  modelName: string,
+): { set: WindowSet; data: ModelData } {
+  const data = dataForTfm(given, model, modelName);
+  return { set: runSplit(data.dataset, split), data };
 }
 
 interface BuildArgs extends OptLevelArgs {
@@ -136,7 +125,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           type: 'number',
           describe: 'put the first N windows of --data in flash: the firmware prints the accuracy itself',
         })
-        .option('data', { type: 'string', describe: 'with --embed: UCI HAR directory or synthetic[:opts]' })
+        .option('data', {
+          type: 'string',
+          describe:
+            'with --embed: UCI HAR directory, dataset description (.json) or synthetic[:opts] (default: the data the .tfm was compressed with)',
+        })
         .option('split', {
           choices: ['test', 'train'] as const,
           default: 'test' as const,
@@ -160,18 +153,15 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         })
         .example('$0 build out/m8.tfm --out out/m8-fw', 'Firmware for netduinoplus2 at -O2')
         .example(
-          '$0 build out/m8.tfm --out out/m8-os -Os --embed 200 --data synthetic',
-          'Size-optimized, 200 windows in flash',
+          '$0 build out/m8.tfm --out out/m8-os -Os --embed 200',
+          'Size-optimized, the first 200 test windows of the data the model was compressed with in flash',
         )
         .example(
-          '$0 build out/m8.tfm --out out/m8-uart --embed 200 --data synthetic --io uart',
+          '$0 build out/m8.tfm --out out/m8-uart --embed 200 --io uart',
           'For a board without a debugger: results on the USART',
         ),
     ) as never,
   handler: async (a) => {
-    if (a.embed !== undefined && !a.data) {
-      throw new TinyforgeError('--embed needs --data (the windows to put in flash)', 'usage');
-    }
     if (a.data && a.embed === undefined) {
       throw new TinyforgeError('--data is only used with --embed N', 'usage');
     }
@@ -179,14 +169,16 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       throw new TinyforgeError(
         '--io uart needs --embed N: a uart firmware has no semihosting to read a windows file from the host',
         'usage',
-        'Add --embed N --data <UCI HAR directory or synthetic> to put the windows in flash, or leave out --io uart.',
+        'Add --embed N --data <data> (without --data: the data the .tfm was compressed with) to put the windows in flash, or leave out --io uart.',
       );
     }
     let embed;
     if (a.embed !== undefined) {
       const model = await readTfm(a.model);
-      const set = takeWindows(pickSplit(a.data as string, a.split, model), a.embed, '--embed');
-      embed = { windows: set.x, labels: set.y, source: `${a.data} (${a.split}, first ${set.n})` };
+      const picked = pickSplit(a.data, a.split, model, a.model);
+      const set = takeWindows(picked.set, a.embed, '--embed');
+      if (!a.json) process.stderr.write(`build: embedding windows of ${describeData(picked.data)}\n`);
+      embed = { windows: set.x, labels: set.y, source: `${picked.data.spec} (${a.split}, first ${set.n})` };
     }
     const fw = await buildModelFirmware({
       tfmPath: a.model,

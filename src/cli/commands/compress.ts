@@ -1,13 +1,14 @@
 // `tinyforge compress`: trained model directory -> .tfm compressed model graph + per-layer report.
 import type { CommandModule, Options } from 'yargs';
-import { loadModelDir } from '../../train/modelDir.js';
+import { recordedValidation } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
 import { compressModel, type CompressOptions, type CompressReport } from '../../compress/compress.js';
-import { loadCompressData } from '../../compress/data.js';
+import { compressDataFrom } from '../../compress/data.js';
 import { writeTfm } from '../../qmodel/index.js';
 import { CODINGS } from '../../qmodel/model.js';
 import { printJson } from '../output.js';
 import { formatTable, pct } from '../../util/table.js';
+import { compressSource, dataOptionText, describeData, modelDirAndData } from '../data.js';
 
 /** The compression options, shared by `compress` and `deploy`. */
 export const COMPRESS_OPTIONS = {
@@ -76,7 +77,7 @@ export function compressOptionsFrom(a: CompressArgs): Omit<CompressOptions, 'log
 
 interface Args extends CompressArgs {
   model: string;
-  data: string;
+  data?: string;
   out: string;
   json: boolean;
 }
@@ -93,26 +94,42 @@ export const compressCommand: CommandModule<object, Args> = {
       })
       .option('data', {
         type: 'string',
-        default: 'synthetic',
-        describe: 'UCI HAR directory or synthetic[:opts] (fine-tuning, calibration, accuracy)',
+        describe: dataOptionText('fine-tuning, calibration and accuracy', 'trained'),
       })
       .option('out', { type: 'string', demandOption: true, describe: 'output .tfm file' })
       .options(COMPRESS_OPTIONS)
-      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as never,
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .example(
+        '$0 compress out/har --bits 4 --finetune-epochs 6 --out out/h4.tfm',
+        'on the data out/har was trained on (recorded in its training.json)',
+      )
+      .example(
+        '$0 compress out/har --data ../shared/data/uci-har --bits 8 --out out/p8.tfm',
+        'on the data given (same window shape and classes as the model)',
+      ) as never,
   handler: async (a) => {
     const log = a.json ? () => {} : (s: string) => process.stderr.write(s + '\n');
-    const loaded = loadModelDir(a.model);
+    const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
+    log(`compress: data ${describeData(chosen)}`);
     if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
-    const data = loadCompressData(a.data, loaded.normalization, a['eval-split']);
+    const data = compressDataFrom(
+      chosen.dataset,
+      loaded.normalization,
+      a['eval-split'],
+      recordedValidation(loaded),
+    );
     const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
       ...compressOptionsFrom(a),
       progress: a.json ? 'none' : 'auto',
       log,
     });
-    model.meta.source = { model: a.model, data: a.data };
+    model.meta.source = compressSource(a.model, loaded, chosen);
     await writeTfm(a.out, model);
-    if (a.json) printJson({ out: a.out, ...report });
-    else process.stdout.write(formatCompressReport(report) + `\nwrote ${a.out}\n`);
+    if (a.json) printJson({ out: a.out, data: chosen.spec, dataRecorded: chosen.recorded, ...report });
+    else
+      process.stdout.write(
+        `data: ${describeData(chosen)}\n` + formatCompressReport(report) + `\nwrote ${a.out}\n`,
+      );
   },
 };
 

@@ -1,11 +1,11 @@
-// `tinyforge deploy <model-dir> --data ... --out dir/`: compress -> compile -> build -> run in one
+// `tinyforge deploy <model-dir> [--data ...] --out dir/`: compress -> compile -> build -> run in one
 // command, ending with one table: host accuracies, on-target accuracy and agreement, flash, RAM,
 // instructions. The compress options are those of `tinyforge compress`.
 import { basename, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { compressModel } from '../../compress/compress.js';
-import { loadCompressData } from '../../compress/data.js';
-import { loadModelDir } from '../../train/modelDir.js';
+import { compressDataFrom } from '../../compress/data.js';
+import { recordedValidation } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
 import {
   agreementError,
@@ -26,18 +26,12 @@ import {
   formatCompressReport,
   type CompressArgs,
 } from './compress.js';
-import {
-  optLevelFrom,
-  pickSplit,
-  splitCFlags,
-  takeWindows,
-  withOptLevel,
-  type OptLevelArgs,
-} from './build.js';
+import { optLevelFrom, splitCFlags, takeWindows, withOptLevel, type OptLevelArgs } from './build.js';
+import { compressSource, dataOptionText, describeData, modelDirAndData } from '../data.js';
 
 interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
-  data: string;
+  data?: string;
   out: string;
   board: string;
   cflags?: string;
@@ -59,9 +53,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         })
         .option('data', {
           type: 'string',
-          demandOption: true,
-          describe:
-            'UCI HAR directory or synthetic[:opts]: compression data and the windows run on the target',
+          describe: dataOptionText('compression data and the test windows run on the target', 'trained'),
         })
         .option('out', {
           type: 'string',
@@ -75,8 +67,8 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         .option('timeout', { type: 'number', describe: 'QEMU time limit in seconds' })
         .option('json', { type: 'boolean', default: false, describe: 'print every stage as JSON' })
         .example(
-          '$0 deploy out/har-default --data ../shared/data/uci-har --bits 4 --coding huffman --out out/h4',
-          '4-bit Huffman-coded firmware, measured on the whole test split',
+          '$0 deploy out/har-default --bits 4 --coding huffman --out out/h4',
+          '4-bit Huffman-coded firmware, measured on the whole test split of the data out/har-default was trained on',
         ),
     ) as never,
   handler: async (a) => {
@@ -85,16 +77,21 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
     }
     const optLevel = optLevelFrom(a);
-    const loaded = loadModelDir(a.model);
+    const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
     if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
-    log(`deploy: compressing ${a.model}`);
-    const data = loadCompressData(a.data, loaded.normalization, a['eval-split']);
+    log(`deploy: compressing ${a.model} with data ${describeData(chosen)}`);
+    const data = compressDataFrom(
+      chosen.dataset,
+      loaded.normalization,
+      a['eval-split'],
+      recordedValidation(loaded),
+    );
     const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
       ...compressOptionsFrom(a),
       progress: a.json ? 'none' : 'auto',
       log,
     });
-    model.meta.source = { model: a.model, data: a.data };
+    model.meta.source = compressSource(a.model, loaded, chosen);
     if (!a.json) log(formatCompressReport(report));
 
     log(`deploy: building firmware in ${a.out}`);
@@ -107,7 +104,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       sourceName: `${basename(a.model)} (deploy)`,
     });
 
-    const set = takeWindows(pickSplit(a.data, 'test', model), a.limit, '--limit');
+    const set = takeWindows(chosen.dataset.test, a.limit, '--limit');
     log(`deploy: running ${set.n} test windows on ${fw.board.name}`);
     const result = await measureOnTarget({
       buildDir: fw.dir,
@@ -119,12 +116,19 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     });
 
     if (a.json) {
-      printJson({ compress: report, build: fw.info, size: fw.size, target: targetResultJson(result) });
+      printJson({
+        data: { spec: chosen.spec, recorded: chosen.recorded, split: 'test' },
+        compress: report,
+        build: fw.info,
+        size: fw.size,
+        target: targetResultJson(result),
+      });
     } else {
       const r = result;
       const ag = r.agreement;
       const rows: string[][] = [
         ['model', `${a.model} -> ${join(fw.dir, BUILD_FILES.model)}`],
+        ['data', describeData(chosen)],
         [
           'compression',
           `${a.bits}-bit ${a.coding}${a.prune ? `, ${pct(a.prune, 0)} ${a.structured ? 'filters' : 'sparsity'}` : ''}: weights ${bytes(report.totals.codedBytes)} (${pct(report.totals.codedBytes / report.totals.packed8Bytes)} of 8-bit)`,

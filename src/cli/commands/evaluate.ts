@@ -2,9 +2,8 @@
 // with tfjs here; compressed .tfm files take the fixed-point host reference (see the branch below).
 import type { CommandModule } from 'yargs';
 import { printJson } from '../output.js';
-import { loadDataset } from '../../data/load.js';
-import type { WindowSet } from '../../data/dataset.js';
-import { splitBySubject } from '../../data/split.js';
+import type { HarDataset, WindowSet } from '../../data/dataset.js';
+import { trainValSplit, type ValidationChoice } from '../../compress/data.js';
 import { initBackend } from '../../train/backend.js';
 import {
   classificationReport,
@@ -16,9 +15,8 @@ import {
 import { readTfm } from '../../qmodel/index.js';
 import { runReferenceBatch } from '../../reference/index.js';
 import { quantizeWindows } from '../../measure/windows.js';
-import { loadModelDir } from '../../train/modelDir.js';
-import { HAR_DEFAULT_TRAINING } from '../../train/archs/index.js';
-import { TinyforgeError } from '../../util/errors.js';
+import { recordedValidation } from '../../train/modelDir.js';
+import { dataForTfm, dataOptionText, describeData, modelDirAndData } from '../data.js';
 
 export type Split = 'test' | 'val' | 'train';
 
@@ -32,24 +30,16 @@ interface EvaluateArgs {
 export interface EvaluateResult extends FloatEvaluation {
   model: string;
   data: string;
+  /** True when no --data was given and the model's own data was used. */
+  dataRecorded: boolean;
   split: Split;
 }
 
 /** The requested split, with validation chosen exactly as training chose it. */
-export function selectSplit(
-  data: string,
-  split: Split,
-  trainingInfo?: Record<string, unknown>,
-): { set: WindowSet; classNames: string[]; spec: string } {
-  const ds = loadDataset(data);
-  if (split === 'test') return { set: ds.test, classNames: ds.classNames, spec: ds.spec };
-  const hyper = (trainingInfo?.hyper ?? {}) as { valFraction?: number; splitSeed?: number };
-  const parts = splitBySubject(
-    ds.train,
-    hyper.valFraction ?? HAR_DEFAULT_TRAINING.valFraction,
-    hyper.splitSeed ?? 0,
-  );
-  return { set: split === 'val' ? parts.val : parts.train, classNames: ds.classNames, spec: ds.spec };
+export function selectSplit(ds: HarDataset, split: Split, validation: ValidationChoice = {}): WindowSet {
+  if (split === 'test') return ds.test;
+  const parts = trainValSplit(ds, validation);
+  return split === 'val' ? parts.val : parts.train;
 }
 
 /** Evaluates a float model directory (tinyforge or plain tfjs Layers) on a data split. */
@@ -58,33 +48,17 @@ export async function evaluateModelDir(
   data: string | undefined,
   split: Split,
 ): Promise<EvaluateResult> {
-  const loaded = loadModelDir(modelPath);
-  const recorded = loaded.meta.training?.data;
-  const spec = data ?? (typeof recorded === 'string' ? recorded : undefined);
-  if (!spec)
-    throw new TinyforgeError(
-      'no --data given and the model does not record its data',
-      'usage',
-      'add --data <dir|synthetic>',
-    );
-  const { set, classNames, spec: dataSpec } = selectSplit(spec, split, loaded.meta.training);
-  const K = loaded.model.graph.classNames.length;
-  if (K !== classNames.length)
-    throw new TinyforgeError(
-      `the model has ${K} classes, the data ${classNames.length}`,
-      'input',
-      'evaluate on the data the model was trained for',
-    );
-  // An imported model has no class names of its own: show the data's.
-  if (loaded.meta.origin === 'tfjs-import') loaded.model.graph.classNames = classNames;
+  const { loaded, data: chosen } = modelDirAndData(modelPath, data);
+  const set = selectSplit(chosen.dataset, split, recordedValidation(loaded));
   await initBackend();
   const r = evaluateFloatModel(loaded.model, loaded.normalization, set);
-  return { model: modelPath, data: dataSpec, split, ...r };
+  return { model: modelPath, data: chosen.spec, dataRecorded: chosen.recorded, split, ...r };
 }
 
 export interface TfmEvaluation extends ClassificationReport {
   model: string;
   data: string;
+  dataRecorded: boolean;
   split: Split;
 }
 
@@ -95,20 +69,19 @@ export async function evaluateTfm(
   split: Split,
 ): Promise<TfmEvaluation> {
   const model = await readTfm(path);
-  const source = model.meta.source as { data?: unknown } | undefined;
-  const spec = data ?? (typeof source?.data === 'string' ? source.data : undefined);
-  if (!spec)
-    throw new TinyforgeError(
-      `no --data given and ${path} does not record its data`,
-      'usage',
-      'add --data <dir|synthetic>',
-    );
-  const { set, spec: dataSpec } = selectSplit(spec, split);
+  const chosen = dataForTfm(data, model, path);
+  // compress records the validation split of the model it started from.
+  const source = (model.meta.source ?? {}) as ValidationChoice;
+  const set = selectSplit(chosen.dataset, split, {
+    valFraction: typeof source.valFraction === 'number' ? source.valFraction : undefined,
+    splitSeed: typeof source.splitSeed === 'number' ? source.splitSeed : undefined,
+  });
   const inputs = quantizeWindows(model, set.x, set.n);
   const res = runReferenceBatch(model, inputs, set.n);
   return {
     model: path,
-    data: dataSpec,
+    data: chosen.spec,
+    dataRecorded: chosen.recorded,
     split,
     ...classificationReport(set.y, res.classIndex, model.classNames),
   };
@@ -124,10 +97,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         demandOption: true,
         describe: 'Model directory (model.json ...) or .tfm file',
       })
-      .option('data', {
-        type: 'string',
-        describe: 'Data directory or synthetic[:...] (default: the data the model was trained on)',
-      })
+      .option('data', { type: 'string', describe: dataOptionText('the windows to classify') })
       .option('split', {
         choices: ['test', 'val', 'train'] as const,
         default: 'test' as Split,
@@ -142,7 +112,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         process.stdout.write(
           [
             `model:       ${r.model} (fixed-point host reference: the arithmetic of the target)`,
-            `data:        ${r.data} (${r.split}, ${r.n} windows)`,
+            `data:        ${describeData({ spec: r.data, recorded: r.dataRecorded }, `${r.split}, ${r.n} windows`)}`,
             `accuracy:    ${(r.accuracy * 100).toFixed(2)}% (integer)`,
             '',
             formatReport(r),
@@ -158,7 +128,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
     process.stdout.write(
       [
         `model:       ${r.model}`,
-        `data:        ${r.data} (${r.split}, ${r.n} windows)`,
+        `data:        ${describeData({ spec: r.data, recorded: r.dataRecorded }, `${r.split}, ${r.n} windows`)}`,
         `accuracy:    ${(r.accuracy * 100).toFixed(2)}% (float)`,
         `size:        ${r.params} parameters deployed (${r.trainedParams} trained), ${r.macs} MACs per window`,
         '',

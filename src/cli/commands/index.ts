@@ -1,6 +1,7 @@
 // Every CLI command, in pipeline order.
 import type { CommandModule } from 'yargs';
 import { doctorCommand } from './doctor.js';
+import { dataCommand } from './data.js';
 import { trainCommand } from './train.js';
 import { evaluateCommand } from './evaluate.js';
 import { compressCommand } from './compress.js';
@@ -14,6 +15,7 @@ import { sweepCommand } from './sweep.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   doctorCommand,
+  dataCommand,
   trainCommand,
   evaluateCommand,
   compressCommand,

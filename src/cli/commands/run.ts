@@ -1,4 +1,4 @@
-// `tinyforge run dir/ --data ...`: runs a build folder's firmware on QEMU over a data split in one
+// `tinyforge run dir/ [--data ...]`: runs a build folder's firmware on QEMU over a data split in one
 // run and compares it with the host reference; exit code 8 when target and host disagree.
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -14,6 +14,7 @@ import {
 import { TinyforgeError } from '../../util/errors.js';
 import { printJson } from '../output.js';
 import { pickSplit, takeWindows } from './build.js';
+import { dataOptionText, describeData, type ModelData } from '../data.js';
 
 interface RunArgs {
   dir: string;
@@ -37,7 +38,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       })
       .option('data', {
         type: 'string',
-        describe: 'UCI HAR directory or synthetic[:opts] (not needed for a build with --embed)',
+        describe: `${dataOptionText('the windows to run', 'compressed')}; not with a build with --embed`,
       })
       .option('split', { choices: ['test', 'train'] as const, default: 'test' as const })
       .option('limit', { type: 'number', describe: 'run only the first N windows of the split' })
@@ -51,9 +52,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'on a mismatch, trace the first differing window to name the layer (--no-trace: skip)',
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .example('$0 run out/m8-fw', 'the whole test split of the data the model was compressed with')
       .example(
         '$0 run out/m8-fw --data ../shared/data/uci-har',
-        'The whole UCI HAR test split on the target',
+        'the whole UCI HAR test split on the target',
       ) as never,
   handler: async (a) => {
     const info = readBuildInfo(a.dir);
@@ -62,6 +64,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
     }
     let data: { windows?: Float32Array; labels?: Int32Array; n?: number } = {};
+    let chosen: ModelData | undefined;
     if (info.embed) {
       if (a.data || a.limit !== undefined) {
         throw new TinyforgeError(
@@ -70,13 +73,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
         );
       }
     } else {
-      if (!a.data) {
-        throw new TinyforgeError(
-          '--data is needed: the windows to run (UCI HAR directory or synthetic)',
-          'usage',
-        );
-      }
-      const set = takeWindows(pickSplit(a.data, a.split, model), a.limit, '--limit');
+      const picked = pickSplit(a.data, a.split, model, `${a.dir}/${BUILD_FILES.model}`);
+      chosen = picked.data;
+      const set = takeWindows(picked.set, a.limit, '--limit');
       data = { windows: set.x, labels: set.y, n: set.n };
     }
     const result = await measureOnTarget({
@@ -86,8 +85,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
       timeoutMs: a.timeout !== undefined ? a.timeout * 1000 : undefined,
       trace: a.trace,
     });
-    if (a.json) printJson(targetResultJson(result));
-    else process.stdout.write(formatTargetResult(result) + '\n');
+    const dataLine = chosen
+      ? { spec: chosen.spec, recorded: chosen.recorded, split: a.split }
+      : { embedded: info.embed?.source };
+    if (a.json) printJson({ ...targetResultJson(result), data: dataLine });
+    else
+      process.stdout.write(
+        (chosen ? `data             ${describeData(chosen, a.split)}\n` : '') +
+          formatTargetResult(result) +
+          '\n',
+      );
     const err = agreementError(result);
     if (err) throw err;
   },

@@ -1,7 +1,8 @@
-// `tinyforge train`: trains a 1D CNN on UCI HAR or synthetic windows and writes a model directory.
+// `tinyforge train`: trains a 1D CNN on a data set (UCI HAR, a dataset description, synthetic windows)
+// and writes a model directory that records the data (later commands default to it).
 import type { CommandModule } from 'yargs';
 import { printJson } from '../output.js';
-import { trainModel } from '../../train/trainer.js';
+import { trainModel, type TrainSummary } from '../../train/trainer.js';
 import { HAR_DEFAULT_TRAINING } from '../../train/archs/index.js';
 import { TinyforgeError } from '../../util/errors.js';
 
@@ -20,16 +21,40 @@ interface TrainArgs {
 
 const d = HAR_DEFAULT_TRAINING;
 
+const counts = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
+
+/** What the data source dropped and repaired, when it did (tinyforge data inspect gives the whole report). */
+function dataReportLines(r: TrainSummary['dataReport']): string[] {
+  const lines: string[] = [];
+  const dropped = r.windows.produced - r.windows.kept;
+  if (dropped > 0)
+    lines.push(
+      `                 ${dropped} of ${r.windows.produced} windows dropped (${counts(r.windows.dropped)})`,
+    );
+  if (Object.keys(r.rows.dropped).length)
+    lines.push(`                 rows dropped: ${counts(r.rows.dropped)}`);
+  if (r.gaps.count)
+    lines.push(
+      `                 ${r.gaps.count} gaps (${r.gaps.seconds.toFixed(1)} s): windows never span one`,
+    );
+  for (const [name, x] of Object.entries(r.repairs))
+    lines.push(`                 repair ${name}: ${x.rows} rows, ${x.windows} windows dropped`);
+  return lines;
+}
+
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a 1D CNN on UCI HAR or synthetic windows',
+  describe: 'Train a 1D CNN on a data set (UCI HAR, a dataset description or synthetic windows)',
   builder: (y) =>
     y
       .option('data', {
         type: 'string',
         demandOption: true,
         describe:
-          "Directory containing 'UCI HAR Dataset/' (or that directory), or synthetic[:seed=N,train=N,test=N]",
+          "Directory containing 'UCI HAR Dataset/' (or that directory), a dataset description (.json), or synthetic[:seed=N,train=N,test=N]; recorded in the model directory",
       })
       .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write' })
       .option('arch', { type: 'string', describe: 'Architecture JSON file (default: built-in har-default)' })
@@ -90,6 +115,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       [
         `model:           ${s.out}`,
         `data:            ${s.dataSource}`,
+        ...dataReportLines(s.dataReport),
         `architecture:    ${s.arch} (${s.params} parameters, ${s.deployableParams} deployed; ${s.macs} MACs per window)`,
         `windows:         ${s.trainWindows} train, ${s.valWindows} validation (subjects ${s.valSubjects.join(', ') || '-'}), ${s.testWindows} test`,
         `epochs:          ${s.epochsRun} run, weights of epoch ${s.bestEpoch} kept`,
