@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { archName } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
 import { outLength, padLeft, type NodeInfo, type Padding } from '../graph/types.js';
-import { layerBaseFields, natInt, padding as paddingSchema, posInt } from '../qmodel/schemaParts.js';
+import { natInt, padding as paddingSchema, posInt } from '../qmodel/schemaParts.js';
 import { conv1dCustomGrad } from '../train/conv1d.js';
 import { windowOutside } from './window1d.js';
 import type { OpModule } from './types.js';
@@ -123,6 +123,14 @@ function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): 
 }
 
 const parts = W.weightedParts<Conv1DLayer, QConv1D>({
+  kind: KIND,
+  schemaFields: {
+    filters: posInt,
+    kernelSize: posInt,
+    stride: posInt,
+    padding: paddingSchema,
+    padLeft: natInt,
+  },
   outChannels: (l) => l.filters,
   rows,
   fields: (l, ctx) => ({
@@ -233,31 +241,14 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
         params: { ...p, kernel, ...(p.bias ? { bias: Float32Array.from(keep, (o) => p.bias![o]) } : {}) },
       };
     },
-    keepInputs(l, p, keep, Cin) {
-      // kernel [k, Cin, Co]: keep input channels.
-      const k = l.kernelSize;
-      const Co = l.filters;
-      const old = p.kernel!;
-      const kernel = new Float32Array(k * keep.length * Co);
-      for (let j = 0; j < k; j++)
-        keep.forEach((c, ci) => {
-          for (let o = 0; o < Co; o++) kernel[(j * keep.length + ci) * Co + o] = old[(j * Cin + c) * Co + o];
-        });
-      return { params: { ...p, kernel }, stop: true };
-    },
+    // kernel [k, Cin, Co]: keep input channels of every tap.
+    keepInputs: (l, p, keep, Cin) => ({
+      params: { ...p, kernel: W.keepKernelInputs(p.kernel!, l.kernelSize, Cin, keep, l.filters) },
+      stop: true,
+    }),
   },
   ...parts.stages,
   quantized: {
-    schema: z.strictObject({
-      kind: z.literal(KIND),
-      ...layerBaseFields,
-      filters: posInt,
-      kernelSize: posInt,
-      stride: posInt,
-      padding: paddingSchema,
-      padLeft: natInt,
-      ...W.weightedSchemaFields,
-    }),
     toIr,
     ...parts.quantized,
     check(q, { info, inFracs, fail }) {

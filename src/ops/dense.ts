@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { archName } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
 import type { NodeInfo } from '../graph/types.js';
-import { layerBaseFields, posInt } from '../qmodel/schemaParts.js';
+import { posInt } from '../qmodel/schemaParts.js';
 import type { OpModule } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
@@ -57,6 +57,8 @@ function geometry(q: QDense) {
 }
 
 const parts = W.weightedParts<DenseLayer, QDense>({
+  kind: KIND,
+  schemaFields: { units: posInt },
   outChannels: (l) => l.units,
   rows,
   fields: (l) => ({ kind: KIND, units: l.units }),
@@ -126,29 +128,18 @@ export const dense: OpModule<DenseLayer, QDense> = {
     return y;
   },
   pruning: {
-    keepInputs(l, p, keep, Co, info) {
-      // Features are t*C + c over the (pooled) sequence this layer reads: T = F / C either way
-      // (after Flatten, or C alone after global pooling).
-      const T = (info.inShape[0] * info.inShape[1]) / Co;
-      const units = l.units;
-      const old = p.kernel!;
-      const kernel = new Float32Array(T * keep.length * units);
-      for (let t = 0; t < T; t++)
-        keep.forEach((c, ci) => {
-          for (let o = 0; o < units; o++)
-            kernel[(t * keep.length + ci) * units + o] = old[(t * Co + c) * units + o];
-        });
-      return { params: { ...p, kernel }, stop: true };
-    },
+    // Features are t*C + c over the (pooled) sequence this layer reads: T = F / C either way
+    // (after Flatten, or C alone after global pooling); kernel [T, C, units].
+    keepInputs: (l, p, keep, C, info) => ({
+      params: {
+        ...p,
+        kernel: W.keepKernelInputs(p.kernel!, (info.inShape[0] * info.inShape[1]) / C, C, keep, l.units),
+      },
+      stop: true,
+    }),
   },
   ...parts.stages,
   quantized: {
-    schema: z.strictObject({
-      kind: z.literal(KIND),
-      ...layerBaseFields,
-      units: posInt,
-      ...W.weightedSchemaFields,
-    }),
     toIr: (q) => ({
       kind: KIND,
       name: q.name,

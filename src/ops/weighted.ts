@@ -15,7 +15,7 @@ import {
 import type { Layer } from '../graph/types.js';
 import { codedWeightsProblem } from '../qmodel/coding/index.js';
 import type { CodedWeights, QLayer } from '../qmodel/model.js';
-import { codedWeightsSchema, biasSchema, fracBits } from '../qmodel/schemaParts.js';
+import { codedWeightsSchema, biasSchema, fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
 import { TinyforgeError } from '../util/errors.js';
 import type { Geometry } from '../codegen/kernelPlan.js';
 import {
@@ -83,6 +83,22 @@ export function weightedParams(
   return specs;
 }
 
+/** A kernel [blocks, C, outs] (outs innermost) with only the input channels in `keep`. */
+export function keepKernelInputs(
+  old: Float32Array,
+  blocks: number,
+  C: number,
+  keep: number[],
+  outs: number,
+): Float32Array {
+  const kernel = new Float32Array(blocks * keep.length * outs);
+  for (let b = 0; b < blocks; b++)
+    keep.forEach((c, ci) => {
+      for (let o = 0; o < outs; o++) kernel[(b * keep.length + ci) * outs + o] = old[(b * C + c) * outs + o];
+    });
+  return kernel;
+}
+
 /** The tfjs tail of a weighted layer: bias, then the fused activation. */
 export function biasAndActivation(y: tf.Tensor, l: WeightedLayer, ctx: TfContext): tf.Tensor {
   const b = ctx.param('bias');
@@ -92,6 +108,9 @@ export function biasAndActivation(y: tf.Tensor, l: WeightedLayer, ctx: TfContext
 
 /** What one weighted operator adds to the shared parts. */
 export interface WeightedSpec<L extends WeightedLayer, Q extends WeightedQ> {
+  kind: L['kind'];
+  /** The operator's own fields of its .tfm entry. */
+  schemaFields: z.ZodRawShape;
   outChannels(l: L): number;
   rows(l: L, info: NodeInfo, kernel: Float32Array): { rows: number; rowLength: number; data: Float32Array };
   /** The operator's own fields of its quantized layer. */
@@ -121,7 +140,16 @@ export function weightedParts<L extends WeightedLayer, Q extends WeightedQ>(spec
         (c) => ({ ...c, ...spec.fields(l, ctx) }) as Q,
       ),
   } satisfies Partial<OpModule<L, Q>>;
-  const quantized = { outFrac: (q: Q) => q.outFrac, coded: (q: Q) => ({ weights: q.weights, bias: q.bias }) };
+  const quantized = {
+    schema: z.strictObject({
+      kind: z.literal(spec.kind),
+      ...layerBaseFields,
+      ...spec.schemaFields,
+      ...weightedSchemaFields,
+    }),
+    outFrac: (q: Q) => q.outFrac,
+    coded: (q: Q) => ({ weights: q.weights, bias: q.bias }),
+  };
   const codegen: CodegenOps<Q> = {
     alias: 'none',
     prepare: (q) => prepareWeighted(q, spec.geometry(q)),

@@ -40,7 +40,8 @@ export const isPool = (l: QLayer): l is QMaxPool1D | QAvgPool1D =>
 export const isKeeping = (l: QLayer): l is QKeeping =>
   l.kind === 'gap1d' || l.kind === 'gmp1d' || l.kind === 'flatten' || l.kind === 'relu';
 
-const KNOWN: readonly string[] = [
+/** The quantized kinds tests know, in registry order. */
+export const KNOWN_Q_KINDS: readonly string[] = [
   'conv1d',
   'dense',
   'maxpool1d',
@@ -53,7 +54,8 @@ const KNOWN: readonly string[] = [
 
 /** The layer as one of the kinds tests know, for a `switch` on its kind; throws on another kind. */
 export function known(l: QLayer): AnyQLayer {
-  if (!KNOWN.includes(l.kind)) throw new Error(`layer '${l.name}' has a kind tests do not know: '${l.kind}'`);
+  if (!KNOWN_Q_KINDS.includes(l.kind))
+    throw new Error(`layer '${l.name}' has a kind tests do not know: '${l.kind}'`);
   return l as AnyQLayer;
 }
 

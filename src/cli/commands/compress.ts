@@ -11,6 +11,13 @@ import { formatTable, pct } from '../../util/table.js';
 import { compressSource, dataOptionText, describeData, modelDirAndData } from '../data.js';
 
 /** The compression options, shared by `compress` and `deploy`. */
+/** The model argument of compress and deploy. */
+export const MODEL_DIR_POSITIONAL = {
+  type: 'string',
+  demandOption: true,
+  describe: 'model directory (tinyforge train or tfjs Layers)',
+} as const;
+
 export const COMPRESS_OPTIONS = {
   prune: {
     type: 'number',
@@ -75,11 +82,38 @@ export function compressOptionsFrom(a: CompressArgs): Omit<CompressOptions, 'log
   };
 }
 
-interface Args extends CompressArgs {
+/** What compress and deploy both take: a model directory, maybe data, the compression flags. */
+export interface ModelCompressArgs extends CompressArgs {
   model: string;
   data?: string;
-  out: string;
   json: boolean;
+}
+
+interface Args extends ModelCompressArgs {
+  out: string;
+}
+
+/**
+ * Compresses a model directory on the data given, else the data the model records (compress and
+ * deploy alike); the .tfm records where model and data came from.
+ */
+export async function compressModelDir(a: ModelCompressArgs, log: (line: string) => void, verb: string) {
+  const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
+  log(`${verb}: compressing ${a.model} with data ${describeData(chosen)}`);
+  if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
+  const data = compressDataFrom(
+    chosen.dataset,
+    loaded.normalization,
+    a['eval-split'],
+    recordedValidation(loaded),
+  );
+  const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
+    ...compressOptionsFrom(a),
+    progress: a.json ? 'none' : 'auto',
+    log,
+  });
+  model.meta.source = compressSource(a.model, loaded, chosen);
+  return { model, report, chosen };
 }
 
 export const compressCommand: CommandModule<object, Args> = {
@@ -87,11 +121,7 @@ export const compressCommand: CommandModule<object, Args> = {
   describe: 'Prune, quantize and code a trained model into a .tfm file',
   builder: (y) =>
     y
-      .positional('model', {
-        type: 'string',
-        demandOption: true,
-        describe: 'model directory (tinyforge train or tfjs Layers)',
-      })
+      .positional('model', MODEL_DIR_POSITIONAL)
       .option('data', {
         type: 'string',
         describe: dataOptionText('fine-tuning, calibration and accuracy', 'trained'),
@@ -109,21 +139,7 @@ export const compressCommand: CommandModule<object, Args> = {
       ) as never,
   handler: async (a) => {
     const log = a.json ? () => {} : (s: string) => process.stderr.write(s + '\n');
-    const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
-    log(`compress: data ${describeData(chosen)}`);
-    if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
-    const data = compressDataFrom(
-      chosen.dataset,
-      loaded.normalization,
-      a['eval-split'],
-      recordedValidation(loaded),
-    );
-    const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
-      ...compressOptionsFrom(a),
-      progress: a.json ? 'none' : 'auto',
-      log,
-    });
-    model.meta.source = compressSource(a.model, loaded, chosen);
+    const { model, report, chosen } = await compressModelDir(a, log, 'compress');
     await writeTfm(a.out, model);
     if (a.json) printJson({ out: a.out, data: chosen.spec, dataRecorded: chosen.recorded, ...report });
     else

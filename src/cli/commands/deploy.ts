@@ -3,10 +3,6 @@
 // instructions. The compress options are those of `tinyforge compress`.
 import { basename, join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { compressModel } from '../../compress/compress.js';
-import { compressDataFrom } from '../../compress/data.js';
-import { recordedValidation } from '../../train/modelDir.js';
-import { initBackend } from '../../train/backend.js';
 import {
   agreementError,
   buildModelFirmware,
@@ -22,12 +18,13 @@ import { printJson } from '../output.js';
 import { formatTable, pct } from '../../util/table.js';
 import {
   COMPRESS_OPTIONS,
-  compressOptionsFrom,
+  compressModelDir,
   formatCompressReport,
+  MODEL_DIR_POSITIONAL,
   type CompressArgs,
 } from './compress.js';
 import { optLevelFrom, splitCFlags, takeWindows, withOptLevel, type OptLevelArgs } from './build.js';
-import { compressSource, dataOptionText, describeData, modelDirAndData } from '../data.js';
+import { dataOptionText, describeData } from '../data.js';
 
 interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
@@ -46,11 +43,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
   builder: (y) =>
     withOptLevel(
       y
-        .positional('model', {
-          type: 'string',
-          demandOption: true,
-          describe: 'model directory (tinyforge train or tfjs Layers)',
-        })
+        .positional('model', MODEL_DIR_POSITIONAL)
         .option('data', {
           type: 'string',
           describe: dataOptionText('compression data and the test windows run on the target', 'trained'),
@@ -77,21 +70,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
     }
     const optLevel = optLevelFrom(a);
-    const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
-    if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
-    log(`deploy: compressing ${a.model} with data ${describeData(chosen)}`);
-    const data = compressDataFrom(
-      chosen.dataset,
-      loaded.normalization,
-      a['eval-split'],
-      recordedValidation(loaded),
-    );
-    const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
-      ...compressOptionsFrom(a),
-      progress: a.json ? 'none' : 'auto',
-      log,
-    });
-    model.meta.source = compressSource(a.model, loaded, chosen);
+    const { model, report, chosen } = await compressModelDir(a, log, 'deploy');
     if (!a.json) log(formatCompressReport(report));
 
     log(`deploy: building firmware in ${a.out}`);
