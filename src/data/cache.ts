@@ -43,6 +43,35 @@ export function cacheKey(kind: string, files: string[], extra = ''): string {
   return h.digest('hex').slice(0, 24);
 }
 
+/**
+ * Cache key from the input files' contents (read 1 MiB at a time) and any extra text: the same
+ * recordings anywhere, copied or touched, hit the same cache entry; any changed byte misses it.
+ */
+export function contentKey(kind: string, files: string[], extra = ''): string {
+  const h = createHash('sha256');
+  h.update(`${MAGIC}${kind}\n`);
+  if (extra) h.update(`${extra}\n`);
+  const chunk = Buffer.alloc(1 << 20);
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      let total = 0;
+      for (
+        let n = readSync(fd, chunk, 0, chunk.length, null);
+        n > 0;
+        n = readSync(fd, chunk, 0, chunk.length, null)
+      ) {
+        h.update(chunk.subarray(0, n));
+        total += n;
+      }
+      h.update(`\0${total}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
 interface SetHeader {
   n: number;
   steps: number;

@@ -3,10 +3,10 @@
 // per file being read); only the windows kept are held. The result is cached like UCI HAR's.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TinyforgeError } from '../../util/errors.js';
-import { cacheDir, cacheKey, readDatasetCacheEntry, writeDatasetCache } from '../cache.js';
+import { cacheDir, contentKey, readDatasetCacheEntry, writeDatasetCache } from '../cache.js';
 import type { HarDataset } from '../dataset.js';
 import { reportFromDataset, type DataReport } from '../report.js';
 import { Collector, type WindowSink } from './collector.js';
@@ -195,13 +195,22 @@ function recordingsCodeVersion(): string {
   return codeHash;
 }
 
-/** Cache key: the description's content and folder, this module's code, each file's path, size and mtime. */
+/**
+ * Cache key: the description's content and folder, this module's code, and each file's name
+ * (relative to the description) and content: copied or touched recordings hit the cache, any changed
+ * byte misses it.
+ */
 export function recordingsCacheKey(d: Description, files: SourceFile[]): string {
   const paths = files.flatMap((f) => [
     f.path,
     ...(f.npy ? [f.npy.y, ...(f.npy.subject ? [f.npy.subject] : [])] : []),
   ]);
-  return cacheKey(RECORDINGS_KIND, paths, `${recordingsCodeVersion()}\n${d.path}\n${JSON.stringify(d.json)}`);
+  const names = paths.map((p) => relative(dirname(d.path), p)).join('\n');
+  return contentKey(
+    RECORDINGS_KIND,
+    paths,
+    `${recordingsCodeVersion()}\n${d.path}\n${JSON.stringify(d.json)}\n${names}`,
+  );
 }
 
 /** Recordings from a description file, parsed once and then read from the binary cache. */
