@@ -1,26 +1,12 @@
-// Architecture files: a dataset-independent description of a sequential 1D CNN, turned into a
-// ModelGraph once the input shape and classes are known. Format (JSON, validated with zod):
+// Architecture files: a dataset-independent description of a sequential network, turned into a
+// ModelGraph once the input shape and classes are known. JSON, validated with zod:
 //
-//   {
-//     "format": "tinyforge-arch/1",            optional
-//     "name": "har-default",                    optional
-//     "description": "...",                     optional
-//     "layers": [
-//       { "type": "conv1d", "filters": 16, "kernelSize": 9, "stride": 1, "padding": "same",
-//         "activation": "relu", "useBias": true },
-//       { "type": "batchnorm", "epsilon": 0.001 },
-//       { "type": "maxpool1d", "poolSize": 2, "stride": 2, "padding": "valid" },
-//       { "type": "avgpool1d", "poolSize": 2 },
-//       { "type": "relu" }, { "type": "gap1d" }, { "type": "flatten" },
-//       { "type": "dropout", "rate": 0.2 },
-//       { "type": "dense", "units": "classes", "activation": "linear" },
-//       { "type": "softmax" }
-//     ]
-//   }
+//   { "format": "tinyforge-arch/1", "name": "...", "description": "...",   (all three optional)
+//     "layers": [ { "type": <kind>, "name": <optional>, ...the operator's own fields }, ... ] }
 //
-// Defaults: stride 1 (pooling: stride = poolSize), padding "valid", activation "linear",
-// useBias true, epsilon 0.001. `units: "classes"` is the number of classes of the data set.
-// Each layer may carry a "name" (else conv1d_1, dense_1, ...); names must be unique.
+// Each operator module declares its entry (src/ops/<kind>.ts, `arch.schema`, defaults included);
+// docs/architecture.md lists the kinds and src/train/archs/*.json are complete examples. A layer
+// without a name gets <type>_<n>; names must be unique.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TinyforgeError } from '../util/errors.js';

@@ -1,8 +1,7 @@
 // AveragePooling1D: the rounded average of each window's existing positions ('same' padding is not
 // counted): floor((2*sum + n) / (2n)), semantics.ts roundedAverage. Keeps its input's format.
 import * as tf from '@tensorflow/tfjs';
-import { roundedAverage } from '../fixedpoint/semantics.js';
-import { poolOp, type Pool1DLayer, type QPool1D } from './window1d.js';
+import { floatMean, poolOp, roundedMean, type Pool1DLayer, type QPool1D } from './window1d.js';
 
 export interface AvgPool1DLayer extends Pool1DLayer {
   kind: 'avgpool1d';
@@ -11,13 +10,11 @@ export interface QAvgPool1D extends QPool1D {
   kind: 'avgpool1d';
 }
 
-const sum = (v: number[]): number => v.reduce((s, x) => s + x, 0);
-
 export const avgpool1d = poolOp<AvgPool1DLayer, QAvgPool1D>({
   kind: 'avgpool1d',
   title: 'AveragePooling1D',
   tfjsLayer: (args) => tf.layers.averagePooling1d(args),
   max: false,
-  float: (v) => sum(v) / v.length,
-  int: (v) => roundedAverage(sum(v), v.length),
+  float: floatMean,
+  int: roundedMean,
 });

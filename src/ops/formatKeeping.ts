@@ -2,7 +2,8 @@
 // quantized layer carries that format as `frac`, and its .tfm entry has no other fields.
 import { z } from 'zod';
 import { archName } from './archFields.js';
-import type { Layer } from '../graph/types.js';
+import type { Layer, Shape } from '../graph/types.js';
+import { poolWindows, type Reduction } from './window1d.js';
 import type { QLayer } from '../qmodel/model.js';
 import { fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
 import type { OpModule, QuantizeContext, Quantized, QuantizedOps } from './types.js';
@@ -51,20 +52,19 @@ export interface GlobalPoolSpec {
   tfjsLayer(name: string): tf.layers.Layer;
   tfjsForward(x: tf.Tensor): tf.Tensor;
   /** Reduces the T values of one channel, float and integer (semantics.ts). */
-  float(values: number[]): number;
-  int(values: number[]): number;
+  float: Reduction;
+  int: Reduction;
   view(base: LayerViewBase): LayerView;
 }
 
-/** Reduces each channel of x [T, C] (channels last) over time. */
+/** Reduces each channel of x [T, C] over all T steps: one window of the whole sequence. */
 function perChannel<A extends Float32Array | Int8Array>(
   x: ArrayLike<number>,
-  [T, C]: readonly number[],
+  [T, C]: Shape,
   out: A,
-  reduce: (v: number[]) => number,
+  r: Reduction,
 ): A {
-  for (let c = 0; c < C; c++) out[c] = reduce(Array.from({ length: T }, (_, t) => x[t * C + c]));
-  return out;
+  return poolWindows(x, [T, C], 1, { poolSize: T, stride: 1, padLeft: 0 }, out, r);
 }
 
 /** A global pooling operator: [T, C] to the feature vector [1, C] in its input's format. */

@@ -2,6 +2,7 @@
 // feature vector in its input's format (a maximum needs no rounding).
 import * as tf from '@tensorflow/tfjs';
 import { globalPoolOp } from './formatKeeping.js';
+import { maximum } from './window1d.js';
 
 export const gmp1d = globalPoolOp({
   kind: 'gmp1d',
@@ -9,7 +10,7 @@ export const gmp1d = globalPoolOp({
   kerasClassNames: ['GlobalMaxPooling1D', 'GlobalMaxPool1D'],
   tfjsLayer: (name) => tf.layers.globalMaxPooling1d({ name }),
   tfjsForward: (x) => tf.max(x, 1),
-  float: (v) => Math.max(...v),
-  int: (v) => Math.max(...v),
+  float: maximum(-Infinity),
+  int: maximum(-128),
   view: (base) => ({ ...base }),
 });

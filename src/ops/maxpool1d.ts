@@ -1,7 +1,7 @@
 // MaxPooling1D: the largest value of each window's existing positions ('same' padding is ignored).
 // Keeps its input's format; on the Cortex-M4 four channels at a time (SSUB8 + SEL).
 import * as tf from '@tensorflow/tfjs';
-import { poolOp, type Pool1DLayer, type QPool1D } from './window1d.js';
+import { maximum, poolOp, type Pool1DLayer, type QPool1D } from './window1d.js';
 
 export interface MaxPool1DLayer extends Pool1DLayer {
   kind: 'maxpool1d';
@@ -15,6 +15,6 @@ export const maxpool1d = poolOp<MaxPool1DLayer, QMaxPool1D>({
   title: 'MaxPooling1D',
   tfjsLayer: (args) => tf.layers.maxPooling1d(args),
   max: true,
-  float: (v) => Math.max(...v),
-  int: (v) => Math.max(-128, ...v),
+  float: maximum(-Infinity),
+  int: maximum(-128),
 });

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { archName } from './archFields.js';
+import { roundedAverage } from '../fixedpoint/semantics.js';
 import { outLength, padLeft, type Layer, type Padding, type Shape } from '../graph/types.js';
 import {
   layerBaseFields,
@@ -55,8 +56,8 @@ export interface PoolSpec<L extends Pool1DLayer> {
   /** tfjs pools in 2D: the max or average pool over [N, L, 1, C]. */
   max: boolean;
   /** The reduction of one window's existing values, float and integer (semantics.ts). */
-  float(values: number[]): number;
-  int(values: number[]): number;
+  float: Reduction;
+  int: Reduction;
 }
 
 /** A pooling operator: windows over time, per channel, keeping the input's format. */
@@ -176,9 +177,23 @@ function checkPool(q: QPool1D, { info, inFracs, fail }: CheckContext): void {
   if (outside >= 0) fail(`output position ${outside} has a window outside the input`);
 }
 
+/** How a pooling window's values become one: an accumulator over the values that exist. */
+export interface Reduction {
+  start: number;
+  add(acc: number, v: number): number;
+  end(acc: number, n: number): number;
+}
+
+/** Maximum; `start` is the smallest value the type holds (-Infinity for floats, -128 for int8). */
+export const maximum = (start: number): Reduction => ({ start, add: Math.max, end: (acc) => acc });
+/** Float mean, summed in window order. */
+export const floatMean: Reduction = { start: 0, add: (acc, v) => acc + v, end: (acc, n) => acc / n };
+/** Integer mean as the chip rounds it (semantics.ts roundedAverage). */
+export const roundedMean: Reduction = { start: 0, add: (acc, v) => acc + v, end: roundedAverage };
+
 /**
- * Applies `reduce` over each window's existing positions, per channel (x: [T, C] channels last).
- * Used by the float forward (pl from the IR) and the integer reference alike.
+ * Reduces each window's existing positions, per channel (x: [T, C] channels last). Float forward
+ * and integer reference alike; global pooling is one window of all T steps.
  */
 export function poolWindows<A extends Float32Array | Int8Array>(
   x: ArrayLike<number>,
@@ -186,17 +201,16 @@ export function poolWindows<A extends Float32Array | Int8Array>(
   L: number,
   g: { poolSize: number; stride: number; padLeft: number },
   out: A,
-  reduce: (values: number[]) => number,
+  r: Reduction,
 ): A {
-  const vals: number[] = [];
   for (let t = 0; t < L; t++) {
     const start = t * g.stride - g.padLeft;
     const j0 = Math.max(0, -start);
     const j1 = Math.min(g.poolSize, T - start);
     for (let c = 0; c < C; c++) {
-      vals.length = 0;
-      for (let j = j0; j < j1; j++) vals.push(x[(start + j) * C + c]);
-      out[t * C + c] = reduce(vals);
+      let acc = r.start;
+      for (let j = j0; j < j1; j++) acc = r.add(acc, x[(start + j) * C + c]);
+      out[t * C + c] = r.end(acc, j1 - j0);
     }
   }
   return out;
