@@ -31,7 +31,7 @@ export interface CodegenReport {
     section: string;
     kind: string;
     coding: string | null;
-    outShape: [number, number];
+    outShape: number[];
     /** Size of .rodata.tf_weights.<layer>: bitstream (padded to 4) + int32 biases. */
     weightBytes: number;
     /** Size of .rodata.tf_tables.<layer>: Huffman decode tables + per-channel shifts (each padded to 4). */

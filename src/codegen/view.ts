@@ -1,7 +1,7 @@
 // Assembles the template view of a compressed model: validates it (the one validator), plans the
 // arena on the graph's liveness, and asks each layer's operator module for its part of the view
 // (src/ops/<kind>.ts, codegen). Templates: templates/model.c.hbs and the kernel partials.
-import { inferShapes } from '../graph/ir.js';
+import { inferShapes, sizeOf } from '../graph/ir.js';
 import { checkModel, irGraph } from '../qmodel/check.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import { codegenOps } from '../ops/registry.js';
@@ -60,7 +60,7 @@ export function buildView(
   const steps: PlanStep[] = model.layers.map((l, i) => ({
     name: l.name,
     inputs: infos[i].inputs.map((p) => p + 1),
-    outBytes: l.outShape[0] * l.outShape[1],
+    outBytes: sizeOf(l.outShape),
     alias: codegenOps(l.kind).alias,
     scratchBytes: prepared[i]?.scratchBytes ?? 0,
   }));

@@ -4,7 +4,7 @@ import type { WindowSet } from '../data/dataset.js';
 import type { Normalization } from '../data/normalize.js';
 import { subset } from '../data/dataset.js';
 import { deployableGraph } from '../graph/fold.js';
-import { inferShapes, type FloatModel } from '../graph/ir.js';
+import { channelsOf, inferShapes, type FloatModel } from '../graph/ir.js';
 import { fit, evaluateSet } from '../train/fit.js';
 import { createVars, disposeVars, readParams } from '../train/forward.js';
 import { codingStats, encodeWeights, type CodingChoice, type CodingStats } from '../qmodel/coding/index.js';
@@ -180,7 +180,7 @@ export async function compressModel(
     log(
       `structured pruning: ${inferShapes(model.graph)
         .filter((n) => opOf(n.layer.kind).pruning?.keepOutputs)
-        .map((n) => `${n.layer.name}=${n.outShape[1]}`)
+        .map((n) => `${n.layer.name}=${channelsOf(n.outShape)}`)
         .join(' ')} filters`,
     );
   }

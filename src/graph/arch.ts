@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TinyforgeError } from '../util/errors.js';
 import { opOf, registeredOps } from '../ops/registry.js';
-import { inferShapes, type Layer, type ModelGraph, type Shape } from './ir.js';
+import { inferShapes, type Layer, type ModelGraph, type InputShape } from './ir.js';
 
 export const ARCH_FORMAT = 'tinyforge-arch/1';
 
@@ -77,7 +77,7 @@ export function readArchFile(path: string): z.output<typeof ArchSpecSchema> {
 /** Builds the graph for a data set: shapes are checked (TinyforgeError 'model' naming the layer). */
 export function archToGraph(
   arch: ArchSpec,
-  data: { inputShape: Shape; classNames: string[] },
+  data: { inputShape: InputShape; classNames: string[] },
   where = 'architecture',
 ): ModelGraph {
   const spec = parseArch(arch, where);
@@ -89,10 +89,14 @@ export function archToGraph(
     const name = entry.name ?? `${entry.type}_${n}`;
     return opOf(entry.type).arch.toLayer(entry, { name, classes: data.classNames.length });
   });
-  const graph: ModelGraph = { inputShape: [...data.inputShape], classNames: [...data.classNames], layers };
+  const graph: ModelGraph = {
+    inputShape: [data.inputShape[0], data.inputShape[1]],
+    classNames: [...data.classNames],
+    layers,
+  };
   const infos = inferShapes(graph);
   const out = infos[infos.length - 1].outShape;
-  if (out[0] !== 1 || out[1] !== data.classNames.length)
+  if (out.length !== 2 || out[0] !== 1 || out[1] !== data.classNames.length)
     throw new TinyforgeError(
       `${where}: the last layer outputs [${out.join(', ')}], expected one score per class (${data.classNames.length})`,
       'model',

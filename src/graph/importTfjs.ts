@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../util/errors.js';
 import { opOf, registeredOps } from '../ops/registry.js';
 import type { KerasContext, KerasLayer, KerasMapping, OpModule } from '../ops/types.js';
-import type { FloatModel, Layer, LayerParams, ModelGraph, Padding, Shape } from './types.js';
+import type { FloatModel, Layer, LayerParams, ModelGraph, Padding, InputShape } from './types.js';
 import { inferShapes } from './ir.js';
 
 /** The Keras layer classes some operator module maps (plus InputLayer and Activation). */
@@ -169,7 +169,7 @@ interface Converted {
   defaults: Map<string, KerasMapping['defaults']>;
 }
 
-function inputShapeOf(l: KerasLayer, where: string): Shape | undefined {
+function inputShapeOf(l: KerasLayer, where: string): InputShape | undefined {
   const bis = batchInputShape(l);
   if (!bis) return undefined;
   if (bis.length !== 3 || !Number.isInteger(bis[1]) || !Number.isInteger(bis[2]))
@@ -192,7 +192,7 @@ function convertLayer(l: KerasLayer): KerasMapping {
 
 function convertTopology(topology: Json, where: string, classNames?: string[]): Converted {
   const kl = topologyLayers(topology, where);
-  let inputShape: Shape | undefined;
+  let inputShape: InputShape | undefined;
   const layers: Layer[] = [];
   const defaults: Converted['defaults'] = new Map();
   for (const l of kl) {

@@ -7,7 +7,6 @@ import {
   type Layer,
   type ModelGraph,
   type NodeInfo,
-  type Shape,
   type TensorInfo,
 } from './types.js';
 
@@ -51,7 +50,7 @@ function analyze(graph: ModelGraph): NodeInfo[] {
     infos.push({
       layer,
       inputs,
-      inShapes: ins.map((t) => [...t.shape] as Shape),
+      inShapes: ins.map((t) => [...t.shape]),
       inShape: [...ins[0].shape],
       outShape: [...r.shape],
       flat: r.flat,

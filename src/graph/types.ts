@@ -9,10 +9,34 @@
 // What a layer kind means (attributes, shapes, parameters, every stage's behaviour) lives in its
 // operator module under src/ops; the graph package knows no kind by name. Shape inference is ir.ts.
 
-/** [time steps, channels] for sequence tensors, [features] as [1, F] after Flatten/GAP/Dense. */
-export type Shape = [number, number];
+/**
+ * A tensor's shape, channels last: [time steps, channels] for sequences (rank 2), [height, width,
+ * channels] for images and spectrograms (rank 3), and a feature vector as [1, F] (flat). Helpers
+ * below read it without caring about the rank.
+ */
+export type Shape = number[];
+
+/** A model's input window: [time steps, channels], the shape of the user's data. */
+export type InputShape = [number, number];
 
 export type Padding = 'same' | 'valid';
+/** Paddings of 1D convolutions: 'causal' pads only before the first step. */
+export type ConvPadding = Padding | 'causal';
+
+/** Channels: the last dimension. */
+export function channelsOf(shape: readonly number[]): number {
+  return shape[shape.length - 1];
+}
+
+/** Number of elements. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Positions: every dimension but the channels ([T] or [H, W]). */
+export function spatialOf(shape: readonly number[]): number[] {
+  return shape.slice(0, -1);
+}
 
 /** The tensor name of the graph input, as a node's `inputs` entry. */
 export const GRAPH_INPUT = '<input>';
@@ -37,8 +61,8 @@ export interface LayerParams {
 export type ParamKey = keyof LayerParams;
 
 export interface ModelGraph {
-  /** [T, C] of one input window. */
-  inputShape: Shape;
+  /** [T, C] of one input window (a rank-3 model starts with a Reshape). */
+  inputShape: InputShape;
   classNames: string[];
   layers: Layer[];
 }
@@ -69,15 +93,41 @@ export interface NodeInfo {
   macs: number;
 }
 
-/** Output length of a 1D window op, Keras semantics. */
-export function outLength(inLen: number, k: number, stride: number, padding: Padding): number {
-  return padding === 'same' ? Math.ceil(inLen / stride) : Math.floor((inLen - k) / stride) + 1;
+/** Span of a dilated window: (k - 1) * dilation + 1 input steps. */
+export function windowSpan(k: number, dilation = 1): number {
+  return (k - 1) * dilation + 1;
 }
 
-/** Left padding of a 'same' window op, Keras/TF semantics (extra pad goes right). */
-export function padLeft(inLen: number, k: number, stride: number, padding: Padding): number {
+/**
+ * Output length of a window op along one axis, Keras semantics: 'same' and 'causal' give
+ * ceil(inLen / stride), 'valid' only the windows inside the input.
+ */
+export function outLength(
+  inLen: number,
+  k: number,
+  stride: number,
+  padding: ConvPadding,
+  dilation = 1,
+): number {
+  const span = windowSpan(k, dilation);
+  return padding === 'valid' ? Math.floor((inLen - span) / stride) + 1 : Math.ceil(inLen / stride);
+}
+
+/**
+ * Zero padding before the first step, Keras/TF semantics: 'same' pads floor(total / 2) (the extra
+ * pad goes after), 'causal' pads span - 1 (every output sees only the present and the past).
+ */
+export function padLeft(
+  inLen: number,
+  k: number,
+  stride: number,
+  padding: ConvPadding,
+  dilation = 1,
+): number {
+  const span = windowSpan(k, dilation);
   if (padding === 'valid') return 0;
-  const out = outLength(inLen, k, stride, padding);
-  const total = Math.max((out - 1) * stride + k - inLen, 0);
+  if (padding === 'causal') return span - 1;
+  const out = outLength(inLen, k, stride, padding, dilation);
+  const total = Math.max((out - 1) * stride + span - inLen, 0);
   return Math.floor(total / 2);
 }

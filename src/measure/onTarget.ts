@@ -15,6 +15,7 @@ import { runOnQemu, type QemuRun } from '../qemu/runner.js';
 import { prepareReference, runPrepared, runReference } from '../reference/index.js';
 import { loadSize } from '../size/index.js';
 import { TinyforgeError } from '../util/errors.js';
+import { channelsOf } from '../graph/types.js';
 import { BUILD_FILES, crcHex, DEFAULT_BOARD, modelCrc, readBuildInfo, type BuildInfo } from './firmware.js';
 import { toJsonText, writeFileAtomic } from '../util/files.js';
 import { layerMacs, modelMacs } from './macs.js';
@@ -317,7 +318,7 @@ function firstDifferingLayer(
       }
     }
     if (differing > 0) {
-      const C = l.outShape[1];
+      const C = channelsOf(l.outShape);
       return {
         layer: {
           index: i,

@@ -6,7 +6,7 @@ import { applyMasks, magnitudeMasks } from '../compress/prune.js';
 import { quantizeModel } from '../compress/quantize.js';
 import { mulberry32 } from '../data/prng.js';
 import { archToGraph } from '../graph/arch.js';
-import { inferShapes, type FloatModel, type ModelGraph } from '../graph/ir.js';
+import { channelsOf, inferShapes, sizeOf, type FloatModel, type ModelGraph } from '../graph/ir.js';
 import { encodeWeights, type CodingChoice } from '../qmodel/coding/weights.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import { HAR_DEFAULT_ARCH, QEMU_REFERENCE_ARCH } from '../train/archs/index.js';
@@ -46,8 +46,8 @@ export function randomFloatModel(graph: ModelGraph, seed: number): FloatModel {
   const params: FloatModel['params'] = {};
   for (const info of inferShapes(graph)) {
     if (info.macs === 0) continue;
-    const outs = info.outShape[1];
-    const fanIn = info.macs / (info.outShape[0] * outs);
+    const outs = channelsOf(info.outShape);
+    const fanIn = info.macs / sizeOf(info.outShape);
     const biases = info.params - fanIn * outs;
     if (!Number.isInteger(fanIn) || (biases !== 0 && biases !== outs)) {
       throw new Error(`randomFloatModel: layer '${info.layer.name}' is not a kernel-and-bias layer`);

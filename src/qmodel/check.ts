@@ -4,7 +4,7 @@
 // Every problem is a TinyforgeError('model') naming the layer; callers that read a file add its name.
 import { TinyforgeError } from '../util/errors.js';
 import { inferShapes } from '../graph/ir.js';
-import type { ModelGraph } from '../graph/types.js';
+import { sizeOf, type ModelGraph } from '../graph/types.js';
 import { isKnownKind, quantizedOps } from '../ops/registry.js';
 import type { CompressedModel } from './model.js';
 
@@ -70,7 +70,7 @@ export function checkModel(model: CompressedModel): void {
     ops.check(layer, { info, inFracs: info.inputs.map((p) => (p < 0 ? model.inputFrac : fracs[p])), fail });
     fracs.push(ops.outFrac(layer));
   });
-  const [oT, oC] = infos[infos.length - 1].outShape;
-  if (oT * oC !== model.classNames.length)
-    bad(`the last layer gives ${oT * oC} logits but there are ${model.classNames.length} classes`);
+  const logits = sizeOf(infos[infos.length - 1].outShape);
+  if (logits !== model.classNames.length)
+    bad(`the last layer gives ${logits} logits but there are ${model.classNames.length} classes`);
 }

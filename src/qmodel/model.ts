@@ -61,11 +61,13 @@ export interface QLayer {
   readonly kind: string;
   name: string;
   inputs?: readonly string[];
-  inShape: [number, number];
-  outShape: [number, number];
+  /** Channels last, rank 2 or 3 (src/graph/types.ts Shape). */
+  inShape: number[];
+  outShape: number[];
 }
 
 export interface CompressedModel {
+  /** [T, C] of one input window. */
   inputShape: [number, number];
   classNames: string[];
   /** Raw sensor value x becomes int8 q = quantizeInput((x - mean[c]) / std[c], inputFrac). */

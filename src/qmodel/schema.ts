@@ -3,7 +3,7 @@
 // is its operator module's schema (src/ops), selected by `kind`.
 import { z } from 'zod';
 import { quantizedOps, registeredOps } from '../ops/registry.js';
-import { codedWeightsSchema, fracBits, shape } from './schemaParts.js';
+import { codedWeightsSchema, fracBits, inputShape } from './schemaParts.js';
 
 export * from './schemaParts.js';
 
@@ -16,7 +16,7 @@ export const layerSchema = z.discriminatedUnion(
 );
 
 export const headerSchema = z.strictObject({
-  inputShape: shape,
+  inputShape,
   classNames: z.array(z.string()).min(1),
   normalization: z.strictObject({
     mean: z.array(z.number()),

@@ -8,7 +8,10 @@ export const posInt = int.min(1);
 export const natInt = int.min(0);
 /** Fractional bits: any integer a power-of-two format can have; the shift checks bound them further. */
 export const fracBits = int.min(-64).max(64);
-export const shape = z.tuple([posInt, posInt]);
+/** A tensor shape, channels last: [T, C] or [H, W, C]. */
+export const shape = z.array(posInt).min(2).max(3);
+/** The input window [T, C]. */
+export const inputShape = z.tuple([posInt, posInt]);
 export const padding = z.enum(['same', 'valid']);
 
 /** A byte range inside the payload. */

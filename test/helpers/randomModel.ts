@@ -74,7 +74,7 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
   const classes = randInt(rng, 2, 5);
   const inputFrac = randInt(rng, 2, 6);
   const layers: QLayer[] = [];
-  let shape: [number, number] = [T0, C0];
+  let shape: number[] = [T0, C0];
   let frac = inputFrac;
   // Typical |activation| in int8 units, to pick output formats that keep values in range.
   const typicalAct = 40;
@@ -163,7 +163,7 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Com
 
   const simple = (kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu'): void => {
     const [T, C] = shape;
-    const out: [number, number] = kind === 'flatten' ? [1, T * C] : kind === 'relu' ? [T, C] : [1, C];
+    const out: number[] = kind === 'flatten' ? [1, T * C] : kind === 'relu' ? [T, C] : [1, C];
     const layer: QKeeping = { kind, name: name(kind), inShape: [T, C], outShape: out, frac };
     layers.push(layer);
     shape = out;
