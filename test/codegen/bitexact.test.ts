@@ -13,6 +13,7 @@ import { randomInput, randomModel } from '../helpers/randomModel.js';
 import { isConv, isPool, isWeighted, isWeightedView } from '../helpers/layers.js';
 import { buildRunner, runRunner, type RunOutput } from './cbuild.js';
 import { edgeModels } from './models.js';
+import { generatedKinds, opSuite } from '../helpers/randomOps/index.js';
 
 const WINDOWS = 24;
 
@@ -28,6 +29,7 @@ function suite(): { name: string; model: CompressedModel }[] {
   }
   out.push({ name: '8-bit packed', model: randomModel(301, { codings: ['packed'], bits: [8] }) });
   for (const e of edgeModels()) out.push(e);
+  for (const e of opSuite()) out.push(e);
   return out;
 }
 
@@ -82,7 +84,7 @@ describe('generated C vs host reference (gcc, host)', () => {
       if (T % 2 === 1) seen.add('odd T');
       if (C % 2 === 1 && C > 1) seen.add('odd C');
     }
-    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'gmp1d', 'flatten', 'relu', 'branch'];
+    const want = [...generatedKinds(), 'branch'];
     for (const k of ['conv1d', 'dense'])
       for (const c of ['packed', 'huffman', 'rle-huffman']) want.push(`${k}:${c}`);
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);

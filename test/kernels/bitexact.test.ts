@@ -19,6 +19,7 @@ import {
   VARIANTS,
 } from '../../src/measure/seededModels.js';
 import { edgeModels } from '../codegen/models.js';
+import { generatedKinds, opSuite } from '../helpers/randomOps/index.js';
 import { randomInput, randomModel } from '../helpers/randomModel.js';
 import { isConvView, isWeightedView } from '../helpers/layers.js';
 import { runOnTarget, type KernelRun } from './target.js';
@@ -50,6 +51,7 @@ function suite(): Case[] {
       windows: 12,
     });
   for (const e of edgeModels()) out.push({ ...e, windows: 8 });
+  for (const e of opSuite()) out.push({ ...e, windows: 6 });
   return out;
 }
 
@@ -169,7 +171,7 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
         if (l.kind === 'gmp1d' && l.inC >= 4) seen.add('gmp:simd');
       }
     }
-    const want = ['conv1d', 'dense', 'maxpool1d', 'avgpool1d', 'gap1d', 'gmp1d', 'flatten', 'relu', 'branch'];
+    const want = [...generatedKinds(), 'branch'];
     for (const k of ['conv1d', 'dense'])
       for (const c of ['packed', 'huffman', 'rle-huffman']) want.push(`${k}:${c}`);
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
