@@ -21,6 +21,8 @@ export interface CodegenReport {
   scratchBytes: number;
   /** Largest sum of live tensors at any layer (arena without scratch). */
   peakTensorBytes: number;
+  /** The liveness optimum: no placement needs less arena (src/codegen/planner.ts). */
+  livenessBytes: number;
   /** Sum of the .rodata.tf_weights.* sections. */
   weightBytes: number;
   /** Sum of the .rodata.tf_tables.* sections. */
@@ -69,6 +71,7 @@ function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
     arenaBytes: plan.arenaBytes,
     scratchBytes: plan.scratchBytes,
     peakTensorBytes: plan.peakTensorBytes,
+    livenessBytes: plan.livenessBytes,
     weightBytes: view.weightBytes,
     tableBytes: view.tableBytes,
     layers: view.layers.map((l) => {

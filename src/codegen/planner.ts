@@ -66,6 +66,11 @@ export interface MemoryPlan {
   scratchBytes: number;
   /** Largest sum of live arena tensor bytes at any step (aligned, without scratch). */
   peakTensorBytes: number;
+  /**
+   * The liveness optimum: the most arena bytes (tensors plus scratch) live during any one step, a
+   * lower bound for every placement. A chain's plan reaches it; first fit on a graph may not.
+   */
+  livenessBytes: number;
   /** The output is a view of the input (no computing step): tf_model_run copies it to logits. */
   copyOutput: boolean;
   tensors: TensorPlacement[];
@@ -95,6 +100,9 @@ function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[
   return root;
 }
 
+/** A placement before its liveness optimum is added. */
+type Placed = Omit<MemoryPlan, 'livenessBytes'>;
+
 export function planMemory(inputBytes: number, steps: PlanStep[]): MemoryPlan {
   const bytes = [inputBytes, ...steps.map((s) => s.outBytes)];
   for (const [i, b] of bytes.entries()) {
@@ -103,7 +111,8 @@ export function planMemory(inputBytes: number, steps: PlanStep[]): MemoryPlan {
   const reads = readsOf(steps);
   const root = buffers(bytes, steps, reads);
   const chain = reads.every((ins, j) => ins.length === 1 && ins[0] === j);
-  return (chain ? planChain : planGraph)(bytes, steps, root, reads);
+  const plan = (chain ? planChain : planGraph)(bytes, steps, root, reads);
+  return { ...plan, livenessBytes: plan.steps.reduce((m, s) => Math.max(m, s.liveBytes), 0) };
 }
 
 function locations(root: number[]): (r: number) => Location {
@@ -112,7 +121,7 @@ function locations(root: number[]): (r: number) => Location {
 }
 
 /** The ping-pong placement of a chain (exact lower bound). */
-function planChain(bytes: number[], steps: PlanStep[], root: number[]): MemoryPlan {
+function planChain(bytes: number[], steps: PlanStep[], root: number[]): Placed {
   const n = steps.length;
   const finalRoot = root[n];
   const copyOutput = finalRoot === 0;
@@ -174,7 +183,7 @@ function lifetimes(root: number[], reads: number[][]): Map<number, [number, numb
 }
 
 /** First fit, largest first, among buffers and scratch areas whose lifetimes overlap. */
-function planGraph(bytes: number[], steps: PlanStep[], root: number[], reads: number[][]): MemoryPlan {
+function planGraph(bytes: number[], steps: PlanStep[], root: number[], reads: number[][]): Placed {
   const n = steps.length;
   const locationOf = locations(root);
   const life = lifetimes(root, reads);

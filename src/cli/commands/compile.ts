@@ -32,7 +32,7 @@ export function formatCompileReport(r: CodegenReport): string {
   );
   return [
     table,
-    `RAM   arena ${n(r.arenaBytes)} B (.bss.tf_arena): live tensors ${n(r.peakTensorBytes)} B at most, scratch ${n(r.scratchBytes)} B at most`,
+    `RAM   arena ${n(r.arenaBytes)} B (.bss.tf_arena; liveness optimum ${n(r.livenessBytes)} B): live tensors ${n(r.peakTensorBytes)} B at most, scratch ${n(r.scratchBytes)} B at most`,
     `flash weights ${n(r.weightBytes)} B (.rodata.tf_weights.*), tables ${n(r.tableBytes)} B (.rodata.tf_tables.*)`,
   ].join('\n');
 }
