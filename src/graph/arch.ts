@@ -2,8 +2,11 @@
 // ModelGraph once the input shape and classes are known. JSON, validated with zod:
 //
 //   { "format": "tinyforge-arch/1", "name": "...", "description": "...",   (all three optional)
-//     "layers": [ { "type": <kind>, "name": <optional>, ...the operator's own fields }, ... ] }
+//     "layers": [ { "type": <kind>, "name": <optional>, "inputs": <optional>,
+//                   ...the operator's own fields }, ... ] }
 //
+// A layer reads the layer before it (the input for the first); "inputs" names the tensors it reads
+// instead: earlier layers' names, or "<input>" for the model input (residual connections, merges).
 // Each operator module declares its entry (src/ops/<kind>.ts, `arch.schema`, defaults included);
 // docs/architecture.md lists the kinds and src/train/archs/*.json are complete examples. A layer
 // without a name gets <type>_<n>; names must be unique.
@@ -11,14 +14,26 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TinyforgeError } from '../util/errors.js';
 import { opOf, registeredOps } from '../ops/registry.js';
-import { inferShapes, type Layer, type ModelGraph, type InputShape } from './ir.js';
+import { GRAPH_INPUT, inferShapes, type Layer, type ModelGraph, type InputShape } from './ir.js';
+import { archName } from '../ops/archFields.js';
 
 export const ARCH_FORMAT = 'tinyforge-arch/1';
+
+/** Names of the tensors a layer reads (a graph's layers, or GRAPH_INPUT). */
+const inputsField = {
+  inputs: z
+    .array(z.union([z.literal(GRAPH_INPUT), archName.unwrap()]))
+    .min(1)
+    .optional(),
+};
 
 // Each operator module describes its own entry (src/ops); the file is any sequence of them.
 const LayerSpec = z.discriminatedUnion(
   'type',
-  registeredOps().map((op) => op.arch.schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  registeredOps().map((op) => op.arch.schema.extend(inputsField)) as unknown as [
+    z.ZodObject,
+    ...z.ZodObject[],
+  ],
 );
 
 export const ArchSpecSchema = z.strictObject({
@@ -83,11 +98,12 @@ export function archToGraph(
   const spec = parseArch(arch, where);
   const counters = new Map<string, number>();
   const layers: Layer[] = spec.layers.map((l) => {
-    const entry = l as { type: string; name?: string };
+    const { inputs, ...entry } = l as { type: string; name?: string; inputs?: string[] };
     const n = (counters.get(entry.type) ?? 0) + 1;
     counters.set(entry.type, n);
     const name = entry.name ?? `${entry.type}_${n}`;
-    return opOf(entry.type).arch.toLayer(entry, { name, classes: data.classNames.length });
+    const layer = opOf(entry.type).arch.toLayer(entry, { name, classes: data.classNames.length });
+    return inputs ? { ...layer, inputs } : layer;
   });
   const graph: ModelGraph = {
     inputShape: [data.inputShape[0], data.inputShape[1]],

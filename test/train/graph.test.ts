@@ -43,6 +43,32 @@ function randomModel(graph: ModelGraph, seed: number): FloatModel {
 }
 
 describe('architecture files', () => {
+  it('reads other layers and the model input where an entry names its inputs', () => {
+    const graph = archToGraph(
+      {
+        layers: [
+          { type: 'conv1d', name: 'a', filters: 4, kernelSize: 3, padding: 'same' },
+          { type: 'conv1d', name: 'b', filters: 5, kernelSize: 1, inputs: ['<input>'] },
+          { type: 'gap1d', inputs: ['a'] },
+          { type: 'dense', units: 'classes' },
+        ],
+      },
+      HAR,
+    );
+    expect(graph.layers.map((l) => l.inputs)).toEqual([undefined, ['<input>'], ['a'], undefined]);
+    expect(() =>
+      archToGraph(
+        {
+          layers: [
+            { type: 'gap1d', inputs: ['nowhere'] },
+            { type: 'dense', units: 'classes' },
+          ],
+        },
+        HAR,
+      ),
+    ).toThrow(/reads 'nowhere', which no earlier layer produces/);
+  });
+
   it('the shipped har-default.json equals the built-in default and fits a microcontroller budget', () => {
     const file = JSON.parse(
       readFileSync(resolve(__dirname, '../../src/train/archs/har-default.json'), 'utf8'),
