@@ -30,10 +30,9 @@ const inputsField = {
 // Each operator module describes its own entry (src/ops); the file is any sequence of them.
 const LayerSpec = z.discriminatedUnion(
   'type',
-  registeredOps().map((op) => op.arch.schema.extend(inputsField)) as unknown as [
-    z.ZodObject,
-    ...z.ZodObject[],
-  ],
+  registeredOps().map((op) =>
+    'inputs' in op.arch.schema.shape ? op.arch.schema : op.arch.schema.extend(inputsField),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
 );
 
 export const ArchSpecSchema = z.strictObject({
