@@ -7,7 +7,15 @@ import { dirname, join } from 'node:path';
 import { TinyforgeError } from '../util/errors.js';
 import { opOf, registeredOps } from '../ops/registry.js';
 import type { KerasContext, KerasLayer, KerasMapping, OpModule } from '../ops/types.js';
-import type { FloatModel, Layer, LayerParams, ModelGraph, Padding, InputShape } from './types.js';
+import {
+  GRAPH_INPUT,
+  type FloatModel,
+  type Layer,
+  type LayerParams,
+  type ModelGraph,
+  type Padding,
+  type InputShape,
+} from './types.js';
 import { inferShapes } from './ir.js';
 
 /** The Keras layer classes some operator module maps (plus InputLayer and Activation). */
@@ -43,7 +51,10 @@ function inboundNames(entry: Json): string[] {
   return names;
 }
 
-/** The layer list in execution order; a functional model must be a single chain. */
+/**
+ * The layer list in execution order (Keras writes functional models topologically sorted); each
+ * functional layer carries the names of the layers it reads. One input, one output (the last).
+ */
 function topologyLayers(topology: Json, where: string): KerasLayer[] {
   const cls = topology?.class_name;
   const cfg = topology?.config;
@@ -67,38 +78,30 @@ function topologyLayers(topology: Json, where: string): KerasLayer[] {
       'model',
       'use a Sequential or functional Model',
     );
-  // Functional: follow the chain from the input; every layer must have exactly one inbound layer.
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  const chain: KerasLayer[] = [];
   const inputs = layers.filter((l) => l.inbound.length === 0);
   if (inputs.length !== 1)
     throw new TinyforgeError(
-      `${where}: the model has ${inputs.length} inputs; only a single-input chain is supported`,
+      `${where}: the model has ${inputs.length} inputs; only one is supported`,
       'model',
     );
-  let cur: KerasLayer | undefined = inputs[0];
+  const outputs: Json[] = cfg?.output_layers ?? [];
+  const outName = Array.isArray(outputs[0]) ? String(outputs[0][0]) : undefined;
+  if (outputs.length > 1 || (outName !== undefined && outName !== layers[layers.length - 1].name))
+    throw new TinyforgeError(
+      `${where}: the model's output must be its last layer, and only one output is supported`,
+      'model',
+    );
   const seen = new Set<string>();
-  while (cur) {
-    chain.push(cur);
-    seen.add(cur.name);
-    const next = layers.filter((l) => l.inbound.includes(cur!.name));
-    if (next.length > 1)
+  for (const l of layers) {
+    const missing = l.inbound.find((n) => !seen.has(n));
+    if (missing)
       throw new TinyforgeError(
-        `${where}: layer '${cur.name}' feeds ${next.length} layers; only a simple chain is supported`,
+        `${where}: layer '${l.name}' reads '${missing}', which comes later or nowhere`,
         'model',
       );
-    cur = next[0];
-    if (cur && (cur.inbound.length !== 1 || seen.has(cur.name)))
-      throw new TinyforgeError(
-        `${where}: layer '${cur.name}' has several inputs (merge layers are not supported)`,
-        'model',
-      );
+    seen.add(l.name);
   }
-  if (chain.length !== layers.length) {
-    const stray = layers.find((l) => !seen.has(l.name) && byName.has(l.name))!;
-    throw new TinyforgeError(`${where}: layer '${stray.name}' is not on the input-to-output chain`, 'model');
-  }
-  return chain;
+  return layers;
 }
 
 const one = (v: Json): number => (Array.isArray(v) ? Number(v[0]) : Number(v));
@@ -195,10 +198,21 @@ function convertTopology(topology: Json, where: string, classNames?: string[]): 
   let inputShape: InputShape | undefined;
   const layers: Layer[] = [];
   const defaults: Converted['defaults'] = new Map();
+  // The IR tensor each Keras layer's output became (the last IR layer of its mapping).
+  const tensorOf = new Map<string, string>();
   for (const l of kl) {
     inputShape ??= inputShapeOf(l, where);
     const m = convertLayer(l);
-    layers.push(...m.layers);
+    const reads = l.inbound.map((n) => tensorOf.get(n)!);
+    const previous = layers.length ? layers[layers.length - 1].name : GRAPH_INPUT;
+    m.layers.forEach((ir, i) => {
+      // A functional layer reads its inbound layers' tensors; the rest of its mapping follows on.
+      if (i > 0 || reads.length === 0) return void layers.push(ir);
+      const { inputs: _mapped, ...rest } = ir;
+      layers.push(reads.length === 1 && reads[0] === previous ? rest : { ...rest, inputs: reads });
+    });
+    const out = m.layers.length ? m.layers[m.layers.length - 1].name : (reads[0] ?? GRAPH_INPUT);
+    tensorOf.set(l.name, l.className === 'InputLayer' ? GRAPH_INPUT : out);
     if (m.defaults) defaults.set(l.name, m.defaults);
   }
   if (!inputShape)

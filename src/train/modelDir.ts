@@ -13,7 +13,7 @@ import type { Normalization } from '../data/normalize.js';
 import { identityNormalization } from '../data/normalize.js';
 import { parseSyntheticSpec } from '../data/load.js';
 import { importTfjsLayersModel } from '../graph/importTfjs.js';
-import type { FloatModel, ModelGraph } from '../graph/types.js';
+import type { FloatModel, ModelGraph, NodeInfo } from '../graph/types.js';
 import { opOf } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { TinyforgeError } from '../util/errors.js';
@@ -21,17 +21,14 @@ import { writeFileAtomic } from '../util/files.js';
 
 export const GRAPH_FORMAT = 'tinyforge-graph/1';
 
-/** A tf.LayersModel with the model's weights (the caller disposes it). */
-export function toLayersModel(model: FloatModel): tf.Sequential {
+/**
+ * A tf.LayersModel with the model's weights (the caller disposes it): Sequential for a chain,
+ * a functional model when layers read other tensors than the previous output.
+ */
+export function toLayersModel(model: FloatModel): tf.LayersModel {
   const infos = inferShapes(model.graph);
-  if (infos.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== i - 1))
-    throw new TinyforgeError(
-      'saving a model with branches (layers that read other than the previous layer) as model.json is not supported yet',
-      'model',
-    );
-  const seq = tf.sequential({ name: 'tinyforge' });
-  seq.add(tf.layers.inputLayer({ inputShape: [...model.graph.inputShape], name: 'input' }));
-  infos.forEach(({ layer }) => seq.add(opOf(layer.kind).tfjs.layer(layer)));
+  const chain = infos.every((n, i) => n.inputs.length === 1 && n.inputs[0] === i - 1);
+  const seq = chain ? sequentialModel(model.graph, infos) : functionalModel(model.graph, infos);
   for (const info of infos) {
     const specs = opOf(info.layer.kind).params?.(info.layer, info) ?? [];
     if (specs.length === 0) continue;
@@ -41,6 +38,26 @@ export function toLayersModel(model: FloatModel): tf.Sequential {
     ws.forEach((t) => t.dispose());
   }
   return seq;
+}
+
+function sequentialModel(graph: ModelGraph, infos: NodeInfo[]): tf.LayersModel {
+  const seq = tf.sequential({ name: 'tinyforge' });
+  seq.add(tf.layers.inputLayer({ inputShape: [...graph.inputShape], name: 'input' }));
+  infos.forEach(({ layer }) => seq.add(opOf(layer.kind).tfjs.layer(layer)));
+  return seq;
+}
+
+function functionalModel(graph: ModelGraph, infos: NodeInfo[]): tf.LayersModel {
+  const input = tf.input({ shape: [...graph.inputShape], name: 'input' });
+  const outputs: tf.SymbolicTensor[] = [];
+  for (const { layer, inputs } of infos) {
+    const xs = inputs.map((p) => (p < 0 ? input : outputs[p]));
+    const y = opOf(layer.kind)
+      .tfjs.layer(layer)
+      .apply(xs.length === 1 ? xs[0] : xs);
+    outputs.push(y as tf.SymbolicTensor);
+  }
+  return tf.model({ inputs: input, outputs: outputs[outputs.length - 1], name: 'tinyforge' });
 }
 
 /** Saves a tf.LayersModel as model.json + weights.bin in `dir`. */
