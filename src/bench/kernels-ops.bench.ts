@@ -11,6 +11,7 @@ import { layerMacs } from '../measure/macs.js';
 import { calibrationWindows, compressVariant, randomFloatModel, VARIANTS } from '../measure/seededModels.js';
 import { formatTable } from '../util/table.js';
 import { measureModel } from './kernels.bench.js';
+import opCases from './kernels-ops.json' with { type: 'json' };
 
 export interface OpCase {
   label: string;
@@ -24,99 +25,8 @@ export interface OpCase {
   target?: number;
 }
 
-const head = (rank3: boolean): ArchSpec['layers'] => [
-  { type: rank3 ? 'gap2d' : 'gap1d' },
-  { type: 'dense', units: 'classes' },
-];
-
-/** The networks: sizes typical of the MLPerf Tiny models and of HAR nets. */
-export const OP_CASES: OpCase[] = [
-  {
-    label: 'Conv2D 3x3, 16 -> 16 channels, 16x16, same',
-    input: [256, 16],
-    layers: [
-      { type: 'reshape', targetShape: [16, 16, 16] },
-      { type: 'conv2d', name: 'op', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
-      ...head(true),
-    ],
-    layer: 'op',
-    per: 'MAC',
-    target: 1.0,
-  },
-  {
-    label: 'Conv2D 1x1 (pointwise), 32 -> 32, 16x16',
-    input: [256, 32],
-    layers: [
-      { type: 'reshape', targetShape: [16, 16, 32] },
-      { type: 'conv2d', name: 'op', filters: 32, kernelSize: 1, activation: 'relu' },
-      ...head(true),
-    ],
-    layer: 'op',
-    per: 'MAC',
-    target: 1.0,
-  },
-  {
-    label: 'Conv1D k=1 (pointwise), 32 -> 64, T=64',
-    input: [64, 32],
-    layers: [{ type: 'conv1d', name: 'op', filters: 64, kernelSize: 1, activation: 'relu' }, ...head(false)],
-    layer: 'op',
-    per: 'MAC',
-    target: 1.0,
-  },
-  {
-    label: 'Conv1D k=3 dilation 4 causal, 24 -> 24, T=128',
-    input: [128, 24],
-    layers: [
-      {
-        type: 'conv1d',
-        name: 'op',
-        filters: 24,
-        kernelSize: 3,
-        dilation: 4,
-        padding: 'causal',
-        activation: 'relu',
-      },
-      ...head(false),
-    ],
-    layer: 'op',
-    per: 'MAC',
-  },
-  {
-    label: 'DepthwiseConv2D 3x3, 32 channels, 16x16, same',
-    input: [256, 32],
-    layers: [
-      { type: 'reshape', targetShape: [16, 16, 32] },
-      { type: 'depthwise2d', name: 'op', kernelSize: 3, padding: 'same', activation: 'relu' },
-      ...head(true),
-    ],
-    layer: 'op',
-    per: 'MAC',
-    target: 2.0,
-  },
-  {
-    label: 'DepthwiseConv1D k=5, 32 channels, T=128, same',
-    input: [128, 32],
-    layers: [
-      { type: 'depthwise1d', name: 'op', kernelSize: 5, padding: 'same', activation: 'relu' },
-      ...head(false),
-    ],
-    layer: 'op',
-    per: 'MAC',
-    target: 2.0,
-  },
-  {
-    label: 'Add, 64x32 elements',
-    input: [64, 32],
-    layers: [
-      { type: 'conv1d', name: 'branch', filters: 32, kernelSize: 1 },
-      { type: 'add', name: 'op', inputs: ['<input>', 'branch'] },
-      ...head(false),
-    ],
-    layer: 'op',
-    per: 'element',
-    target: 4,
-  },
-];
+/** The networks (kernels-ops.json): sizes typical of the MLPerf Tiny models and of HAR nets. */
+export const OP_CASES = opCases as unknown as OpCase[];
 
 interface OpRow {
   c: OpCase;
