@@ -43,6 +43,10 @@ export interface CodegenReport {
     biasBytes: number;
     decodeTableBytes: number;
     shiftBytes: number;
+    /** A lookup table computed at compile time (table activations), in .rodata.tf_tables.<layer>. */
+    lookupTableBytes: number;
+    /** False for layers that are views of their input (no function, no .text section). */
+    hasCode: boolean;
     scratchBytes: number;
     /** Where the layer's output lives: 'arena+<offset>', 'logits', 'input' (a view of it). */
     output: string;
@@ -66,7 +70,7 @@ export interface GeneratedC {
   report: CodegenReport;
 }
 
-function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
+function reportOf(model: CompressedModel, view: ModelView, plan: MemoryPlan): CodegenReport {
   return {
     arenaBytes: plan.arenaBytes,
     scratchBytes: plan.scratchBytes,
@@ -81,13 +85,15 @@ function reportOf(view: ModelView, plan: MemoryPlan): CodegenReport {
         section: l.ident,
         kind: l.kind,
         coding: l.weights?.coding ?? null,
-        outShape: [l.outT, l.outC],
+        outShape: [...model.layers[l.index].outShape],
         weightBytes: l.weightBytes,
         tableBytes: l.tableBytes,
         bitstreamBytes: l.weights?.bytes ?? 0,
         biasBytes: l.requant?.biasBytes ?? 0,
         decodeTableBytes: l.weights?.table?.bytes ?? 0,
         shiftBytes: l.requant?.shiftArray ? l.outC : 0,
+        lookupTableBytes: l.lookupTableBytes,
+        hasCode: l.hasCode,
         scratchBytes: l.scratchBytes,
         output: t.location === 'arena' ? `arena+${t.offset}` : t.location,
         kernel: l.kernelChoice,
@@ -117,5 +123,5 @@ export function generateC(model: CompressedModel, opts: GenerateOptions = {}): G
     { name: FILE_NAMES.header, content: render('model.h', view) },
     { name: FILE_NAMES.fixedpoint, content: render('fixedpoint.h', view) },
   ];
-  return { files, plan, report: reportOf(view, plan) };
+  return { files, plan, report: reportOf(model, view, plan) };
 }

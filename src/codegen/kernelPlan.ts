@@ -1,6 +1,7 @@
-// Compile-time decisions for the Conv1D/Dense kernels (templates/kernels/weighted.c.hbs): geometry of
-// the int16 input copy, dense (SMLAD over four decoded filters) or sparse (non-zero list) inner loop,
-// and the size of the RAM Huffman decode table. The compiler knows every weight, so it estimates the
+// Compile-time decisions for the Conv1D/Conv2D/Dense kernels (templates/kernels/weighted.c.hbs):
+// geometry of the int16 input copy (contiguous windows, or a grid's phase-split copy), dense (SMLAD
+// over four decoded filters) or sparse (non-zero list) inner loop, and the size of the RAM Huffman
+// decode table. The compiler knows every weight, so it estimates the
 // instructions of each choice from the actual rows and code lengths. The estimates are per-instruction
 // counts of the Cortex-M4 loops (see the templates); they only need to rank the choices.
 import type { CodedWeights } from '../qmodel/model.js';
@@ -25,6 +26,74 @@ export interface Geometry {
   /** Output time steps and channels. */
   L: number;
   cout: number;
+  /**
+   * Windows that are not one contiguous run of the int16 copy (2D kernels, dilation): the grid
+   * they run over. Then T = H * W, L = OH * OW, k = kh * kw, and the copy is gridCopy's.
+   */
+  grid?: Grid;
+}
+
+/** A 2D window grid ([H, W, C] input, channels last); a dilated 1D window is the grid H = 1. */
+export interface Grid {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * The int16 copy of a grid's input: zero padded to Hp x Wp and, along W, split into dw phases
+ * (column w goes to phase w % dw, slot w / dw), so that the taps of one kernel row, dw columns
+ * apart, are adjacent: layout [Hp][dw][Wq][C]. A window is then kh segments of S = kw * C
+ * contiguous values, segStep values apart; the kernel reads each segment as whole pairs (one value
+ * past an odd segment, multiplied by a zero weight).
+ */
+export interface GridCopy {
+  Hp: number;
+  Wq: number;
+  /** int16 values of the copy (even: it is zeroed a word at a time), one spare past the end. */
+  count: number;
+  /** Values per padded input row (all phases), and between a window's segments. */
+  rowPitch: number;
+  segStep: number;
+  /** Segments per window, values per segment, pairs per segment. */
+  segs: number;
+  S: number;
+  P: number;
+}
+
+export function gridCopy(g: Grid, C: number): GridCopy {
+  const spanH = (g.kh - 1) * g.dh + 1;
+  const spanW = (g.kw - 1) * g.dw + 1;
+  const Hp = Math.max(g.padTop + g.H, (g.OH - 1) * g.sh + spanH);
+  const Wp = Math.max(g.padLeft + g.W, (g.OW - 1) * g.sw + spanW);
+  const Wq = Math.ceil(Wp / g.dw);
+  const rowPitch = g.dw * Wq * C;
+  const values = Hp * rowPitch + 1;
+  const S = g.kw * C;
+  return {
+    Hp,
+    Wq,
+    count: values + (values % 2),
+    rowPitch,
+    segStep: g.dh * rowPitch,
+    segs: g.kh,
+    S,
+    P: Math.ceil(S / 2),
+  };
+}
+
+/** Index in the grid copy of input position (h, w) of the padded input, channel 0. */
+export function gridIndex(c: GridCopy, g: Grid, C: number, h: number, w: number): number {
+  return (h * g.dw + (w % g.dw)) * c.Wq * C + Math.floor(w / g.dw) * C;
 }
 
 export interface InputCopy {
@@ -87,7 +156,8 @@ export function sparseCost(g: Geometry, nnzPerRow: number[]): number {
 
 /** Sparse list or dense SMLAD for a layer of `rows` rows (decoded values given). */
 export function chooseSparse(g: Geometry, values: Int8Array, rows: number, n: number): boolean {
-  if (n > SPARSE_MAX_ROW) return false;
+  // A list's byte offsets address one contiguous window; grid windows are segments.
+  if (n > SPARSE_MAX_ROW || g.grid) return false;
   const nnz: number[] = [];
   let zeros = 0;
   for (let r = 0; r < rows; r++) {

@@ -23,7 +23,8 @@ export function alignUp(n: number, a = ARENA_ALIGN): number {
 /**
  * How a step's output relates to its input:
  * 'view': always the same bytes (Flatten); 'inplace': may overwrite its input element by element
- * (ReLU), which the planner allows unless the input is the caller's (const) buffer; 'none'.
+ * (ReLU; an elementwise merge overwrites its first input), which the planner allows unless the input
+ * is the caller's (const) buffer or read later; 'none'.
  */
 export type AliasKind = 'none' | 'view' | 'inplace';
 
@@ -82,6 +83,14 @@ function readsOf(steps: PlanStep[]): number[][] {
   return steps.map((s, j) => s.inputs ?? [j]);
 }
 
+/**
+ * Nothing reads the buffer of tensor `src` after step j: neither `src` nor another tensor that
+ * already shares its buffer (a view of the same bytes) is read later.
+ */
+function deadAfter(root: number[], lastRead: number[], src: number, j: number): boolean {
+  return root.every((r, t) => r !== root[src] || lastRead[t] <= j);
+}
+
 /** Buffer of each tensor (the tensor that owns it): views and safe in-place steps share. */
 function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[] {
   const lastRead = bytes.map(() => -1);
@@ -91,8 +100,10 @@ function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[
     const t = j + 1;
     const src = reads[j][0];
     const single = reads[j].length === 1;
+    // An in-place step of several inputs (an elementwise Add) overwrites its first input.
     const share =
-      single && (s.alias === 'view' || (s.alias === 'inplace' && root[src] !== 0 && lastRead[src] === j));
+      (single && s.alias === 'view') ||
+      (s.alias === 'inplace' && root[src] !== 0 && deadAfter(root, lastRead, src, j));
     if (share && bytes[t] !== bytes[src])
       throw new RangeError(`step '${s.name}': an aliased output must have its input's size`);
     root.push(share ? root[src] : t);

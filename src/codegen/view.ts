@@ -1,7 +1,7 @@
 // Assembles the template view of a compressed model: validates it (the one validator), plans the
 // arena on the graph's liveness, and asks each layer's operator module for its part of the view
 // (src/ops/<kind>.ts, codegen). Templates: templates/model.c.hbs and the kernel partials.
-import { inferShapes, sizeOf } from '../graph/ir.js';
+import { channelsOf, inferShapes, sizeOf, spatialOf } from '../graph/ir.js';
 import { checkModel, irGraph } from '../qmodel/check.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import { codegenOps } from '../ops/registry.js';
@@ -67,8 +67,9 @@ export function buildView(
   const plan = planMemory(T0 * C0, steps);
 
   const layers: LayerView[] = model.layers.map((l, i) => {
-    const [inT, inC] = l.inShape;
-    const [outT, outC] = l.outShape;
+    // Positions (steps, or rows x columns) and channels: what every rank has in common.
+    const [inT, inC] = [sizeOf(spatialOf(l.inShape)), channelsOf(l.inShape)];
+    const [outT, outC] = [sizeOf(spatialOf(l.outShape)), channelsOf(l.outShape)];
     const step = plan.steps[i];
     const base: LayerViewBase = {
       index: i,
@@ -83,12 +84,14 @@ export function buildView(
       inSize: inT * inC,
       outSize: outT * outC,
       input: tensorRef(plan, infos[i].inputs[0] + 1),
+      inputs: infos[i].inputs.map((p) => tensorRef(plan, p + 1)),
       output: tensorRef(plan, i + 1),
       inPlace: step.aliased,
       scratchAt: step.scratchOffset,
       scratchBytes: step.scratchBytes,
       weightBytes: 0,
       tableBytes: 0,
+      lookupTableBytes: 0,
       weights: null,
       requant: null,
       kernelChoice: null,

@@ -110,6 +110,7 @@ export interface LayerViewBase {
   kind: string;
   /** Template partial name: 'kernels/<kind>'. */
   kernel: string;
+  /** Positions of the input (T, or H x W of a rank-3 tensor) and its channels; likewise the output. */
   inT: number;
   inC: number;
   outT: number;
@@ -117,6 +118,8 @@ export interface LayerViewBase {
   inSize: number;
   outSize: number;
   input: TensorRef;
+  /** Every tensor the layer reads, in order (input is the first; merges read several). */
+  inputs: TensorRef[];
   output: TensorRef;
   /** The output shares the input's bytes (view or in place). */
   inPlace: boolean;
@@ -125,6 +128,8 @@ export interface LayerViewBase {
   scratchBytes: number;
   weightBytes: number;
   tableBytes: number;
+  /** Of tableBytes: a lookup table computed at compile time (table activations). */
+  lookupTableBytes: number;
   /** Coded weights and their requantization (weighted layers), else null. */
   weights: WeightsView | null;
   requant: RequantView | null;

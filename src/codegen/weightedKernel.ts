@@ -1,14 +1,19 @@
 // The kernel of a weighted layer (templates/kernels/weighted.c.hbs): its geometry, the inner loop
-// and decode table kernelPlan.ts chooses, and the scratch layout in the arena. Conv1D and Dense
-// (one window of all features) share it; their operator modules give the geometry.
+// and decode table kernelPlan.ts chooses, and the scratch layout in the arena. Conv1D, Conv2D and
+// Dense (one window of all features) share it; their operator modules give the geometry: contiguous
+// windows, a grid (2D or dilated windows) or pointwise windows (docs/architecture.md, "The weighted
+// kernel").
 import { decodeWeights } from '../qmodel/coding/index.js';
 import type { CodedWeights } from '../qmodel/model.js';
 import {
   chooseLut,
   chooseSparse,
+  gridCopy,
   inputCopy,
   sparseBlocking,
   type Geometry,
+  type Grid,
+  type GridCopy,
   type InputCopy,
 } from './kernelPlan.js';
 import { alignUp } from './planner.js';
@@ -18,7 +23,11 @@ import type { KernelChoice, UsedFunction, WeightsView } from './viewTypes.js';
 export interface KernelFacts {
   geometry: Geometry;
   copy: InputCopy;
+  /** The copy of a grid's input (2D or dilated windows), else null. */
+  gcopy: GridCopy | null;
   sparse: boolean;
+  /** Pointwise windows (see MacView.pointwise): biases before and shifts after the weight block. */
+  pointwise: boolean;
   lut: { kb: number; checked: boolean } | null;
   /** Scratch: int16 input copy at 0, then the weight block / non-zero list, then the decode table. */
   wbAt: number;
@@ -28,15 +37,26 @@ export interface KernelFacts {
 
 export function kernelFacts(g: Geometry, cw: CodedWeights, w: WeightsView): KernelFacts {
   const copy = inputCopy(g);
+  const gcopy = g.grid ? gridCopy(g.grid, g.C) : null;
   const values = w.packed ? new Int8Array(0) : decodeWeights(cw).values;
   const sparse = w.rle && chooseSparse(g, values, w.rows, w.rowLength);
   const lut = w.table ? chooseLut(cw, values) : null;
-  const wbAt = alignUp(2 * copy.count);
-  // Dense: four rows of pairs, one word each; sparse: one row's non-zeros plus a padding word.
-  const wbBytes = sparse ? 4 * (w.rowLength + 1) : 16 * Math.ceil(w.rowLength / 2);
+  const wbAt = alignUp(2 * (gcopy ? gcopy.count : copy.count));
+  // Dense: four rows of pairs, one word each (a grid's rows spaced to whole pairs per segment);
+  // sparse: one row's non-zeros plus a padding word.
+  const pairs = gcopy
+    ? Math.max(Math.ceil(w.rowLength / 2), gcopy.segs * gcopy.P)
+    : Math.ceil(w.rowLength / 2);
+  const pointwise = !sparse && isPointwise(g, w.rowLength);
+  const wbBytes = sparse ? 4 * (w.rowLength + 1) : 16 * pairs + (pointwise ? 32 : 0);
   const lutAt = wbAt + wbBytes;
   const bytes = lutAt + (lut ? 4 * 2 ** lut.kb : 0);
-  return { geometry: g, copy, sparse, lut, wbAt, lutAt, bytes };
+  return { geometry: g, copy, gcopy, sparse, pointwise, lut, wbAt, lutAt, bytes };
+}
+
+/** Kernel 1, stride 1, channels a multiple of 4, several windows: each window starts where the last ends. */
+function isPointwise(g: Geometry, n: number): boolean {
+  return !g.grid && g.k === 1 && g.stride === 1 && g.C % 4 === 0 && g.L > 1 && n === g.C;
 }
 
 /** The inner loop of a weighted kernel: numbers the template turns into literals. */
@@ -63,6 +83,95 @@ export interface MacView {
   remPairs: number[];
   /** Every window starts on a 4-byte boundary (even step): LDRD loads two pairs. */
   aligned: boolean;
+  /**
+   * Pointwise (kernel 1, stride 1, channels a multiple of 4, several windows): window t + 1 starts
+   * where window t ends, so the input pointer runs on; one assembly block per window loads the four
+   * biases (LDM) from the words before the weight block, runs eight pairs per loop iteration, then
+   * two at a time (`rest2`), and loads the four shifts (LDM) from the words after it. Pointwise
+   * layers are the bulk of depthwise-separable nets.
+   */
+  pointwise: boolean;
+  groups8: number;
+  rest2: number[];
+  /** Word index (from the weight block) of the four shifts after it. */
+  pwShiftAt: number;
+  /** Grid windows (2D or dilated): segments with the weight pointer running on; else null. */
+  grid: GridView | null;
+}
+
+/**
+ * A grid kernel's numbers (kernelPlan.ts gridCopy). Output t = oy * OW + ox reads segment r at
+ * x16 + base(oy, ox) + r * segStep, base = ((oy * sh * dw + ox * sw % dw) * Wq + ox * sw / dw) * C.
+ */
+export interface GridView extends Grid {
+  C: number;
+  Hp: number;
+  Wq: number;
+  count: number;
+  rowPitch: number;
+  segStep: number;
+  segs: number;
+  S: number;
+  P: number;
+  /** Odd segments in a window of several: the decoded rows are spaced to whole pairs per segment. */
+  respace: boolean;
+  /** The last segment index, 2P and 4P (numbers the template's loops take as literals). */
+  lastSeg: number;
+  P2: number;
+  P4: number;
+  /** sh * dw: copy rows per output row, in phase rows; Wq * C: values per phase row. */
+  shdw: number;
+  phasePitch: number;
+  /** Each input row is one contiguous run of the copy (dw = 1): copied by rows. */
+  rowCopy: boolean;
+  /** Values per input row, and where input row 0 column 0 lands in the copy. */
+  rowValues: number;
+  at0: number;
+  /** Four-pair loop iterations per segment and the pairs after them. */
+  groups4: number;
+  remPairs: number[];
+  /**
+   * Short windows of several segments (at most UNROLL_PAIRS pairs): one assembly block per window,
+   * every pair and the step to the next segment written out (per-segment loops would cost about as
+   * much as their SMLADs). At most about 700 bytes of code per layer.
+   */
+  unrolled: boolean;
+  /** Per segment: its pair indices, and the byte step (ADD, or SUB when negative) to the next. */
+  segList: { pairs: number[]; more: boolean; add: boolean; gapBytes: number }[];
+}
+
+/** Largest window (pairs) the grid kernel writes out as one assembly block. */
+export const UNROLL_PAIRS = 32;
+/** Largest ADD/SUB immediate (Thumb-2 ADDW/SUBW). */
+const ADDW_MAX = 4095;
+
+function gridView(g: Grid, C: number, c: GridCopy): GridView {
+  const gap = 2 * c.segStep - 4 * c.P;
+  // One segment (a dilated Conv1D) has no per-segment cost to save: the loop keeps the code small.
+  const unrolled = c.segs > 1 && c.segs * c.P <= UNROLL_PAIRS && Math.abs(gap) <= ADDW_MAX;
+  return {
+    unrolled,
+    segList: Array.from({ length: c.segs }, (_, r) => ({
+      pairs: Array.from({ length: c.P }, (_, i) => i),
+      more: r < c.segs - 1,
+      add: gap >= 0,
+      gapBytes: Math.abs(gap),
+    })),
+    ...g,
+    C,
+    ...c,
+    respace: c.S % 2 === 1 && c.segs > 1,
+    lastSeg: c.segs - 1,
+    P2: 2 * c.P,
+    P4: 4 * c.P,
+    shdw: g.sh * g.dw,
+    phasePitch: c.Wq * C,
+    rowCopy: g.dw === 1,
+    rowValues: g.W * C,
+    at0: (g.padTop * g.dw + (g.padLeft % g.dw)) * c.Wq * C + Math.floor(g.padLeft / g.dw) * C,
+    groups4: Math.floor(c.P / 4),
+    remPairs: Array.from({ length: c.P % 4 }, (_, i) => i),
+  };
 }
 
 export interface SparseView {
@@ -117,8 +226,13 @@ export function kernelViews(
     lastN: g.cout - 4 * (blocks - 1),
     partial: g.cout % 4 !== 0,
     groups4: Math.floor(pairs / 4),
-    aligned: f.copy.step % 2 === 0,
+    aligned: f.gcopy ? g.C % 2 === 0 : f.copy.step % 2 === 0,
     remPairs: Array.from({ length: pairs % 4 }, (_, i) => i),
+    grid: g.grid && f.gcopy ? gridView(g.grid, g.C, f.gcopy) : null,
+    pointwise: f.pointwise,
+    groups8: Math.floor(pairs / 8),
+    pwShiftAt: 4 * pairs,
+    rest2: Array.from({ length: (pairs % 8) / 2 }, (_, i) => i),
   };
   let sparse: SparseView | null = null;
   if (f.sparse) {

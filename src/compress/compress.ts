@@ -198,7 +198,12 @@ export async function compressModel(
       inferShapes(model.graph).forEach((n, i) => {
         if (opOf(n.layer.kind).requantizes) activationFrac[n.layer.name] = fracBitsFor(ranges.outputs[i], 8);
       });
-      const fq: FakeQuantSettings = { bits: opts.bits, perChannel: opts.perChannel, activationFrac };
+      const fq: FakeQuantSettings = {
+        bits: opts.bits,
+        perChannel: opts.perChannel,
+        activationFrac,
+        graph: model.graph,
+      };
       const common = {
         batchSize: opts.batchSize,
         lr: opts.lr,

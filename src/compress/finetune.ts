@@ -5,7 +5,9 @@
 // (test/compress/fakequant.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import { INT8_MAX, INT8_MIN, quantGrid, type QuantGrid } from '../fixedpoint/semantics.js';
-import type { Layer } from '../graph/ir.js';
+import { inferShapes, type Layer } from '../graph/ir.js';
+import type { ModelGraph, NodeInfo } from '../graph/types.js';
+import { opOf } from '../ops/registry.js';
 import type { ForwardHooks } from '../train/forward.js';
 import type { Masks } from './prune.js';
 
@@ -13,6 +15,8 @@ export interface FakeQuantSettings {
   /** Weight bits (2..8); undefined = no weight fake quantization. */
   bits?: number;
   perChannel: boolean;
+  /** The graph fine-tuned: per-channel grids follow each operator's rows (its output channels). */
+  graph: ModelGraph;
   /** Int8 fractional bits per layer output (fake-quantizes activations when given). */
   activationFrac?: Record<string, number>;
 }
@@ -82,24 +86,89 @@ function maxAbs(w: tf.Tensor, perChannel: boolean): number[] {
 }
 
 /**
- * Fake-quantizes a kernel as src/compress/quantize.ts will: the output channel is the last axis in
- * both Conv1D [k, Cin, Co] and Dense [F, Co] layouts; the grid is semantics.quantGrid of the largest
- * |w| of the layer or of the channel (read back from the tensor: the fractional bits are a
- * constant of the step, no gradient flows through them).
+ * Fake-quantizes a kernel whose output channel is its last axis (Conv1D [k, Cin, Co], Dense
+ * [F, Co]) as src/compress/quantize.ts will: the grid is semantics.quantGrid of the largest |w| of
+ * the layer or of the channel (read back from the tensor: the fractional bits are a constant of the
+ * step, no gradient flows through them). fakeQuantByRows does it for any operator's layout.
  */
 export function fakeQuantKernel(w: tf.Tensor, bits: number, perChannel: boolean): tf.Tensor {
   const grids = maxAbs(w, perChannel).map((m) => quantGrid(m, bits));
   return onGrids(w, grids, perChannel);
 }
 
+/**
+ * The output channel (weight row, src/qmodel/model.ts) of every kernel element, from the operator's
+ * own row layout: a depthwise kernel [k, C, M] has its output channel c*M + m across two axes.
+ */
+export function rowOfElement(info: NodeInfo, size: number): Int32Array {
+  const layout = opOf(info.layer.kind).weights;
+  if (!layout) throw new Error(`layer '${info.layer.name}' has no weight rows`);
+  // Element indices run through the layout (exact in float32 below 2^24 elements).
+  const r = layout.rows(
+    info.layer,
+    info,
+    Float32Array.from({ length: size }, (_, i) => i),
+  );
+  const row = new Int32Array(size).fill(-1);
+  for (let i = 0; i < r.data.length; i++) row[r.data[i]] = Math.floor(i / r.rowLength);
+  if (row.includes(-1)) throw new Error(`layer '${info.layer.name}': its rows leave kernel elements out`);
+  return row;
+}
+
+/**
+ * Fake-quantizes a kernel on the grids quantization gives its rows: one grid per layer, or one per
+ * row (`rowOf` maps each element to its row), each from the largest |w| it covers.
+ */
+export function fakeQuantByRows(
+  w: tf.Tensor,
+  bits: number,
+  perChannel: boolean,
+  rowOf: Int32Array,
+): tf.Tensor {
+  if (!perChannel) return fakeQuantKernel(w, bits, false);
+  const values = w.dataSync();
+  const rows = Math.max(...rowOf) + 1;
+  const m = new Array<number>(rows).fill(0);
+  for (let i = 0; i < values.length; i++) m[rowOf[i]] = Math.max(m[rowOf[i]], Math.abs(values[i]));
+  const grids = m.map((v) => quantGrid(v, bits));
+  const [a, b] = splitScale(grids.map((g) => g.frac));
+  // The scales of every element: its row's, laid out like the kernel.
+  const s1 = tf.tensor(
+    Float32Array.from(rowOf, (o) => a[o]),
+    w.shape,
+    'float32',
+  );
+  const s2 = tf.tensor(
+    Float32Array.from(rowOf, (o) => b[o]),
+    w.shape,
+    'float32',
+  );
+  return straightThrough(w, s1, s2, grids[0].lo, grids[0].hi);
+}
+
 /** Forward hooks that apply masks, then weight and activation fake quantization. */
 export function compressionHooks(masks: () => Masks, fq: FakeQuantSettings): ForwardHooks {
+  const infos = new Map(inferShapes(fq.graph).map((n) => [n.layer.name, n]));
+  const rowOf = new Map<string, Int32Array>();
+  const rowsOfLayer = (layer: Layer, size: number): Int32Array => {
+    let r = rowOf.get(layer.name);
+    if (!r || r.length !== size) {
+      const info = infos.get(layer.name);
+      if (!info) throw new Error(`layer '${layer.name}' is not in the fine-tuned graph`);
+      r = rowOfElement(info, size);
+      rowOf.set(layer.name, r);
+    }
+    return r;
+  };
   return {
+    // Only `kernel` is fake-quantized: the deployable graph being fine-tuned has no other kernels
+    // (composite layers such as separable convs are expanded before).
     weight: (layer: Layer, name, w) => {
       if (name !== 'kernel') return w;
       const m = masks()[layer.name];
       let out = m ? tf.mul(w, tf.tensor(m, w.shape, 'float32')) : w;
-      if (fq.bits !== undefined) out = fakeQuantKernel(out, fq.bits, fq.perChannel);
+      if (fq.bits !== undefined)
+        out = fakeQuantByRows(out, fq.bits, fq.perChannel, rowsOfLayer(layer, w.size));
       return out;
     },
     activation: fq.activationFrac

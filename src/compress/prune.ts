@@ -113,13 +113,15 @@ export function pruneFilters(model: FloatModel, fraction: number): FloatModel {
     layers[li] = pruned.layer;
     params[layer.name] = pruned.params;
     // Walk forward through the layers that pass channels on, to the one that consumes them.
+    let [kept, channels] = [keep, Co];
     for (let nj = li + 1; nj < layers.length; nj++) {
       const next = layers[nj];
       const consumer = opOf(next.kind).pruning;
       if (!consumer) break;
-      const r = consumer.keepInputs(next, params[next.name] ?? {}, keep, Co, infos[nj]);
+      const r = consumer.keepInputs(next, params[next.name] ?? {}, kept, channels, infos[nj]);
       if (params[next.name]) params[next.name] = r.params;
       if (r.stop) break;
+      if (r.passOn) [kept, channels] = [r.passOn.keep, r.passOn.channels];
     }
   }
   return { graph: { ...model.graph, layers }, params };

@@ -114,3 +114,38 @@ export function quantGrid(maxAbs: number, bits: number): QuantGrid {
   const [lo, hi] = weightRange(bits);
   return { frac: fracBitsFor(maxAbs, bits), lo, hi };
 }
+
+// ---- Merges and activations (Add, Concatenate, clipped ReLU, table activations) ----------------
+
+/**
+ * An int8 value with f fractional bits in a format with f - shift fractional bits (shift >= 0):
+ * roundShift, which stays in int8 (|result| <= |x| rounded), so no saturation. Concatenate
+ * brings each input to the common format with it; shift 0 is a plain copy.
+ */
+export function rescale8(x: number, shift: number): number {
+  return roundShift(x, shift);
+}
+
+/**
+ * Add: each input rescaled to the output format (shift = its frac - the output frac >= 0), the
+ * int8 terms summed exactly, the sum saturated once. With two inputs this is QADD8 of two rescaled
+ * int8 terms (the saturating byte add sees exactly this sum).
+ */
+export function addRescaled(xs: readonly number[], shifts: readonly number[]): number {
+  let acc = 0;
+  for (let k = 0; k < xs.length; k++) acc += rescale8(xs[k], shifts[k]);
+  return sat8(acc);
+}
+
+/** Clamp to [lo, hi] (lo <= hi): the clipped ReLU with lo = 0, hi = the quantized maximum. */
+export function clamp8(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/**
+ * A table activation: a 256-entry int8 table indexed by the byte of x (x & 255: 0..127, then
+ * -128..-1), as C indexes it with (uint8_t)x.
+ */
+export function lookup8(table: Int8Array, x: number): number {
+  return table[x & 255];
+}

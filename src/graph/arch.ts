@@ -97,7 +97,8 @@ export function archToGraph(
   const spec = parseArch(arch, where);
   const counters = new Map<string, number>();
   const layers: Layer[] = spec.layers.map((l) => {
-    const { inputs, ...entry } = l as { type: string; name?: string; inputs?: string[] };
+    const entry = l as { type: string; name?: string; inputs?: string[] };
+    const inputs = entry.inputs;
     const n = (counters.get(entry.type) ?? 0) + 1;
     counters.set(entry.type, n);
     const name = entry.name ?? `${entry.type}_${n}`;

@@ -1,11 +1,12 @@
 // Turning a trained graph into the graph that gets deployed, by each operator's deploy rule
-// (src/ops): identities at inference removed (Dropout), per-channel affine layers folded into the
+// (src/ops): identities at inference removed (Dropout), composite layers expanded into the layers
+// the target runs (a separable conv: depthwise, then pointwise), per-channel affine layers folded into the
 // weighted layer before them (BatchNorm), an activation right after a linear weighted layer fused
 // into it (ReLU). Each step keeps the model's inference output unchanged (up to float rounding).
 import { TinyforgeError } from '../util/errors.js';
 import { opOf } from '../ops/registry.js';
 import type { DeployRule } from '../ops/types.js';
-import type { FloatModel, Layer, LayerParams } from './types.js';
+import { channelsOf, type FloatModel, type Layer, type LayerParams } from './types.js';
 import { inferShapes } from './ir.js';
 
 /**
@@ -74,6 +75,46 @@ function applyRule<K extends DeployRule['rule']>(
   return { graph, params };
 }
 
+/** A name no layer of `taken` has: `base`, or `base_2`, `base_3`, ... */
+function freshName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * Composite layers become the layers they stand for. The last keeps the layer's name, so its readers
+ * need no rewiring; the others get fresh names derived from it (`<name>_<suffix>`).
+ */
+export function expandComposites(model: FloatModel): FloatModel {
+  const infos = inferShapes(model.graph);
+  const taken = new Set(model.graph.layers.map((l) => l.name));
+  const layers: Layer[] = [];
+  const params: Record<string, LayerParams> = { ...model.params };
+  for (const info of infos) {
+    const l = info.layer;
+    const r = opOf(l.kind).deploy;
+    if (r?.rule !== 'expand') {
+      layers.push(l);
+      continue;
+    }
+    const out = r.expand(l, model.params[l.name] ?? {}, info);
+    delete params[l.name];
+    const rename = new Map<string, string>();
+    out.layers.forEach((e, i) => {
+      const name = i === out.layers.length - 1 ? l.name : freshName(e.name, taken);
+      rename.set(e.name, name);
+      const inputs = e.inputs?.map((n) => rename.get(n) ?? n);
+      layers.push({ ...e, name, ...(inputs ? { inputs } : {}) });
+      if (out.params[e.name]) params[name] = out.params[e.name];
+    });
+  }
+  const graph = { ...model.graph, layers };
+  inferShapes(graph);
+  return { graph, params };
+}
+
 /** Dropout and other identities at inference are removed. */
 export function removeDropout(model: FloatModel): FloatModel {
   return applyRule(model, 'identity', () => ({ remove: true }));
@@ -97,6 +138,8 @@ function foldError(l: Layer, prev: Layer | undefined): never {
  * A BatchNorm elsewhere (first layer, after pooling or a ReLU) cannot be folded: TinyforgeError 'model'.
  */
 export function foldBatchNorm(model: FloatModel): FloatModel {
+  // Producers' output channels from shape inference (a depthwise conv's follow its input).
+  const channels = new Map(inferShapes(model.graph).map((n) => [n.layer.name, channelsOf(n.outShape)]));
   return applyRule(model, 'affine', (l, r, prev, params) => {
     const f = prev ? opOf(prev.kind).foldable : undefined;
     if (!prev || !f || f.activation(prev) !== 'linear') foldError(l, prev);
@@ -108,7 +151,7 @@ export function foldBatchNorm(model: FloatModel): FloatModel {
         'model',
       );
     const { mean, scale, beta } = r.affine(l, bn);
-    const out = f.outChannels(prev);
+    const out = channels.get(prev.name)!;
     if (scale.length !== out)
       throw new TinyforgeError(
         `${l.kind} '${l.name}' has ${scale.length} channels, '${prev.name}' outputs ${out}`,
@@ -135,5 +178,5 @@ export function fuseRelu(model: FloatModel): FloatModel {
 
 /** The inference-only model the compressor and code generator start from. */
 export function deployableGraph(model: FloatModel): FloatModel {
-  return fuseRelu(foldBatchNorm(removeDropout(model)));
+  return fuseRelu(foldBatchNorm(expandComposites(removeDropout(model))));
 }

@@ -2,13 +2,7 @@
 // its output from its inputs; the result is computed once per graph object and cached.
 import { TinyforgeError } from '../util/errors.js';
 import { opOf } from '../ops/registry.js';
-import {
-  GRAPH_INPUT,
-  type Layer,
-  type ModelGraph,
-  type NodeInfo,
-  type TensorInfo,
-} from './types.js';
+import { GRAPH_INPUT, type Layer, type ModelGraph, type NodeInfo, type TensorInfo } from './types.js';
 
 export * from './types.js';
 

@@ -57,6 +57,9 @@ export interface LayerParams {
   beta?: Float32Array;
   movingMean?: Float32Array;
   movingVariance?: Float32Array;
+  /** A separable conv's two kernels (Keras depthwise_kernel, pointwise_kernel). */
+  depthwiseKernel?: Float32Array;
+  pointwiseKernel?: Float32Array;
 }
 export type ParamKey = keyof LayerParams;
 

@@ -1,7 +1,8 @@
 // AveragePooling1D: the rounded average of each window's existing positions ('same' padding is not
 // counted): floor((2*sum + n) / (2n)), semantics.ts roundedAverage. Keeps its input's format.
 import * as tf from '@tensorflow/tfjs';
-import { floatMean, poolOp, roundedMean, type Pool1DLayer, type QPool1D } from './window1d.js';
+import { poolOp, RANK1, type Pool1DLayer, type QPool1D } from './pool.js';
+import { floatMean, roundedMean } from './window.js';
 
 export interface AvgPool1DLayer extends Pool1DLayer {
   kind: 'avgpool1d';
@@ -13,7 +14,8 @@ export interface QAvgPool1D extends QPool1D {
 export const avgpool1d = poolOp<AvgPool1DLayer, QAvgPool1D>({
   kind: 'avgpool1d',
   title: 'AveragePooling1D',
-  tfjsLayer: (args) => tf.layers.averagePooling1d(args),
+  rank: RANK1,
+  tfjsLayer: (args) => tf.layers.averagePooling1d(args as Parameters<typeof tf.layers.averagePooling1d>[0]),
   max: false,
   float: floatMean,
   int: roundedMean,

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { archName } from './archFields.js';
-import type { Layer, LayerParams } from '../graph/types.js';
+import { channelsOf, type Layer, type LayerParams } from '../graph/types.js';
 import { TinyforgeError } from '../util/errors.js';
 import type { OpModule } from './types.js';
 
@@ -26,7 +26,7 @@ const STATS = ['gamma', 'beta', 'movingMean', 'movingVariance'] as const;
 export const batchnorm: OpModule<BatchNormLayer> = {
   kind: KIND,
   title: 'BatchNormalization',
-  infer: (_l, [x]) => ({ shape: [...x.shape], flat: x.flat, params: 4 * x.shape[1] }),
+  infer: (_l, [x]) => ({ shape: [...x.shape], flat: x.flat, params: 4 * channelsOf(x.shape) }),
   arch: {
     schema: archSchema,
     toLayer: (s, { name }) => ({ kind: KIND, name, epsilon: (s as z.output<typeof archSchema>).epsilon }),
@@ -46,7 +46,7 @@ export const batchnorm: OpModule<BatchNormLayer> = {
     },
   },
   params(_l, info) {
-    const C = info.inShape[1];
+    const C = channelsOf(info.inShape);
     return [
       { key: 'gamma', shape: [C], init: 'ones', trainable: true, kerasName: 'gamma' },
       { key: 'beta', shape: [C], init: 'zeros', trainable: true, kerasName: 'beta' },
@@ -73,7 +73,7 @@ export const batchnorm: OpModule<BatchNormLayer> = {
     },
   },
   floatForward(l, info, p, [x]) {
-    const C = info.inShape[1];
+    const C = channelsOf(info.inShape);
     const [g, b, m, v] = STATS.map((k) => p[k]!);
     return x.map((xi, i) => {
       const c = i % C;

@@ -1,16 +1,20 @@
-// Conv1D: y[t, o] = act(bias[o] + sum_{j, c} x[t*stride + j - padLeft, c] * w[j, c, o]), Keras
-// semantics ('same' pads floor(total/2) on the left). Weights [k, Cin, Cout] in tfjs; rows of
-// k*Cin per output channel once quantized (src/qmodel/model.ts).
+// Conv1D: y[t, o] = act(bias[o] + sum_{j, c} x[t*stride + j*dilation - padLeft, c] * w[j, c, o]),
+// Keras semantics ('same' pads floor(total/2) on the left, 'causal' pads (k-1)*dilation). Weights
+// [k, Cin, Cout] in tfjs; rows of k*Cin per output channel once quantized (src/qmodel/model.ts).
+// On the target an undilated Conv1D reads contiguous windows of the int16 input copy; a dilated one
+// runs as the grid H = 1 (src/codegen/kernelPlan.ts gridCopy: the copy split into dilation phases,
+// which makes each window contiguous again).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
-import { outLength, padLeft, type NodeInfo, type Padding } from '../graph/types.js';
-import { natInt, padding as paddingSchema, posInt } from '../qmodel/schemaParts.js';
-import { conv1dCustomGrad } from '../train/conv1d.js';
-import { windowOutside } from './window1d.js';
+import { outLength, padLeft, windowSpan, type ConvPadding, type NodeInfo } from '../graph/types.js';
+import { natInt, posInt } from '../qmodel/schemaParts.js';
+import { conv1dCustomGrad, padInput } from '../train/conv1d.js';
+import { windowOutside } from './window.js';
 import type { OpModule } from './types.js';
 import * as W from './weighted.js';
+import type { Geometry } from '../codegen/kernelPlan.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
 export interface Conv1DLayer extends WeightedLayer {
@@ -18,7 +22,9 @@ export interface Conv1DLayer extends WeightedLayer {
   filters: number;
   kernelSize: number;
   stride: number;
-  padding: Padding;
+  padding: ConvPadding;
+  /** Keras dilation_rate (absent: 1). */
+  dilation?: number;
 }
 
 export interface QConv1D extends WeightedQ {
@@ -26,9 +32,23 @@ export interface QConv1D extends WeightedQ {
   filters: number;
   kernelSize: number;
   stride: number;
-  padding: Padding;
-  /** Zero-padding before the first sample (Keras 'same': floor(total/2)). */
+  padding: ConvPadding;
+  /** Absent in files from before dilation: 1. */
+  dilation?: number;
+  /** Zero-padding before the first sample (Keras 'same': floor(total/2), 'causal': span - 1). */
   padLeft: number;
+}
+
+const convPadding = z.enum(['same', 'valid', 'causal']);
+
+/** The dilation of a layer (absent: 1). */
+export function dilationOf(l: { dilation?: number }): number {
+  return l.dilation ?? 1;
+}
+
+/** `dilation` only when it is not 1: files and layers without it stay as they were. */
+function dilationField(d: number): { dilation?: number } {
+  return d === 1 ? {} : { dilation: d };
 }
 
 const KIND = 'conv1d';
@@ -39,7 +59,8 @@ const archSchema = z.strictObject({
   filters: posInt,
   kernelSize: posInt,
   stride: posInt.default(1),
-  padding: paddingSchema.default('valid'),
+  dilation: posInt.default(1),
+  padding: convPadding.default('valid'),
   activation: z.enum(['linear', 'relu']).default('linear'),
   useBias: z.boolean().default(true),
 });
@@ -53,6 +74,7 @@ function toIr(q: QConv1D): Conv1DLayer {
     kernelSize: q.kernelSize,
     stride: q.stride,
     padding: q.padding,
+    ...dilationField(dilationOf(q)),
     activation: q.relu ? 'relu' : 'linear',
     useBias: true,
   };
@@ -80,14 +102,15 @@ function floatForward(
   const [T, C] = info.inShape;
   const [L, Co] = info.outShape;
   const k = layer.kernelSize;
-  const pl = padLeft(T, k, layer.stride, layer.padding);
+  const d = dilationOf(layer);
+  const pl = padLeft(T, k, layer.stride, layer.padding, d);
   const w = p.kernel!; // [k, C, Co]
   const y = new Float32Array(L * Co);
   for (let t = 0; t < L; t++)
     for (let o = 0; o < Co; o++) {
       let acc = p.bias ? p.bias[o] : 0;
       for (let j = 0; j < k; j++) {
-        const ti = t * layer.stride + j - pl;
+        const ti = t * layer.stride + j * d - pl;
         if (ti < 0 || ti >= T) continue;
         for (let c = 0; c < C; c++) acc += x[ti * C + c] * w[(j * C + c) * Co + o];
       }
@@ -102,6 +125,7 @@ function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): 
   const [T, Cin] = q.inShape;
   const [L, F] = q.outShape;
   const k = q.kernelSize;
+  const d = dilationOf(q);
   const y = new Int8Array(L * F);
   for (let o = 0; o < F; o++) {
     const w = row(o);
@@ -109,10 +133,11 @@ function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): 
     for (let t = 0; t < L; t++) {
       const start = t * q.stride - q.padLeft;
       let acc = q.bias[o];
-      const j0 = Math.max(0, -start);
-      const j1 = Math.min(k, T - start);
+      // Taps j with 0 <= start + j*d < T.
+      const j0 = Math.max(0, Math.ceil(-start / d));
+      const j1 = Math.min(k, Math.ceil((T - start) / d));
       for (let j = j0; j < j1; j++) {
-        const xb = (start + j) * Cin;
+        const xb = (start + j * d) * Cin;
         const wb = j * Cin;
         for (let c = 0; c < Cin; c++) acc += x[xb + c] * w[wb + c];
       }
@@ -128,7 +153,8 @@ const parts = W.weightedParts<Conv1DLayer, QConv1D>({
     filters: posInt,
     kernelSize: posInt,
     stride: posInt,
-    padding: paddingSchema,
+    padding: convPadding,
+    dilation: posInt.optional(),
     padLeft: natInt,
   },
   outChannels: (l) => l.filters,
@@ -139,15 +165,23 @@ const parts = W.weightedParts<Conv1DLayer, QConv1D>({
     kernelSize: l.kernelSize,
     stride: l.stride,
     padding: l.padding,
-    padLeft: padLeft(ctx.info.inShape[0], l.kernelSize, l.stride, l.padding),
+    ...dilationField(dilationOf(l)),
+    padLeft: padLeft(ctx.info.inShape[0], l.kernelSize, l.stride, l.padding, dilationOf(l)),
   }),
   geometry,
-  view: (q) => ({ kernelSize: q.kernelSize, stride: q.stride, padLeft: q.padLeft }),
+  view: (q) => ({ kernelSize: q.kernelSize, stride: q.stride, dilation: dilationOf(q), padLeft: q.padLeft }),
 });
 
-function geometry(q: QConv1D) {
+/** Undilated: contiguous windows; dilated: the grid of one row (phases make windows contiguous). */
+function geometry(q: QConv1D): Geometry {
   const [T, C] = q.inShape;
-  return { T, C, k: q.kernelSize, stride: q.stride, padLeft: q.padLeft, L: q.outShape[0], cout: q.filters };
+  const k = q.kernelSize;
+  const L = q.outShape[0];
+  const g: Geometry = { T, C, k, stride: q.stride, padLeft: q.padLeft, L, cout: q.filters };
+  const d = dilationOf(q);
+  if (d === 1) return g;
+  const grid = { H: 1, W: T, kh: 1, kw: k, sh: 1, sw: q.stride, dh: 1, dw: d, padTop: 0, padLeft: q.padLeft };
+  return { ...g, grid: { ...grid, OH: 1, OW: L } };
 }
 
 export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
@@ -155,10 +189,14 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
   title: 'Conv1D',
   infer(l, [x], fail) {
     if (x.flat) fail('a Conv1D needs a sequence, not a flattened vector');
-    if (l.kernelSize < 1 || l.stride < 1 || l.filters < 1) fail('sizes must be >= 1');
+    if (x.shape.length !== 2) fail(`a Conv1D needs a sequence [T, C], not [${x.shape.join(', ')}]`);
+    const d = dilationOf(l);
+    if (l.kernelSize < 1 || l.stride < 1 || l.filters < 1 || d < 1) fail('sizes must be >= 1');
+    if (d > 1 && l.stride > 1) fail(`stride ${l.stride} with dilation ${d} (Keras allows only one above 1)`);
     const [T, C] = x.shape;
-    const L = outLength(T, l.kernelSize, l.stride, l.padding);
-    if (L < 1) fail(`kernel ${l.kernelSize} is longer than the sequence`);
+    const L = outLength(T, l.kernelSize, l.stride, l.padding, d);
+    if (L < 1)
+      fail(`kernel ${l.kernelSize} (span ${windowSpan(l.kernelSize, d)}) is longer than the sequence`);
     return {
       shape: [L, l.filters],
       flat: false,
@@ -177,6 +215,7 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
         kernelSize: a.kernelSize,
         stride: a.stride,
         padding: a.padding,
+        ...dilationField(a.dilation),
         activation: a.activation,
         useBias: a.useBias,
       };
@@ -188,7 +227,6 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
     fromKeras(l, k) {
       k.checkChannelsLast(l);
       const dil = k.one(l.config.dilation_rate ?? 1);
-      if (dil !== 1) k.unsupported(l, `dilation_rate ${dil} (only 1)`);
       if ((l.config.groups ?? 1) !== 1) k.unsupported(l, `groups ${l.config.groups} (only 1)`);
       const act = k.activation(l, ['relu', 'linear']);
       const layer: Conv1DLayer = {
@@ -197,7 +235,8 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
         filters: Number(l.config.filters),
         kernelSize: k.one(l.config.kernel_size),
         stride: k.one(l.config.strides ?? 1),
-        padding: k.padding(l),
+        padding: l.config.padding === 'causal' ? 'causal' : k.padding(l),
+        ...dilationField(dil),
         activation: act.activation as 'linear' | 'relu',
         useBias: l.config.use_bias ?? true,
       };
@@ -210,21 +249,35 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
     return W.weightedParams([l.kernelSize, cIn, l.filters], fans, l.filters, l.useBias);
   },
   tfjs: {
-    layer: (l) =>
-      tf.layers.conv1d({
+    layer: (l) => {
+      const layer = tf.layers.conv1d({
         name: l.name,
         filters: l.filters,
         kernelSize: l.kernelSize,
         strides: l.stride,
         padding: l.padding,
+        dilationRate: dilationOf(l),
         activation: l.activation,
         useBias: l.useBias,
-      }),
+      });
+      // tfjs 4.22 computes a causal layer's symbolic output shape as 'valid' (its forward pads
+      // correctly): a functional model would not connect. Keras semantics: ceil(T / stride).
+      if (l.padding === 'causal')
+        layer.computeOutputShape = (s) => {
+          const [n, T] = s as (number | null)[];
+          return [n, T === null ? null : Math.ceil(T / l.stride), l.filters];
+        };
+      return layer;
+    },
     forward(l, [x], ctx) {
       const w = ctx.param('kernel') as tf.Tensor3D;
-      const y: tf.Tensor = ctx.customGrad
-        ? conv1dCustomGrad(x as tf.Tensor3D, w, l.stride, l.padding)
-        : tf.conv1d(x as tf.Tensor3D, w, l.stride, l.padding);
+      const d = dilationOf(l);
+      const x3 = x as tf.Tensor3D;
+      // tfjs has no gradient of a dilated conv on any backend: ours serves there too.
+      const y: tf.Tensor =
+        ctx.customGrad || d > 1
+          ? conv1dCustomGrad(x3, w, l.stride, l.padding, d)
+          : tf.conv1d(padInput(x3, l.kernelSize, l.stride, l.padding, d), w, l.stride, 'valid', 'NWC', d);
       return W.biasAndActivation(y, l, ctx);
     },
   },
@@ -254,9 +307,12 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
     check(q, { info, inFracs, fail }) {
       const [T, C] = info.inShape;
       W.checkWeighted(q, q.filters, q.kernelSize * C, inFracs[0], fail);
-      const expected = padLeft(T, q.kernelSize, q.stride, q.padding);
-      if (q.padLeft !== expected) fail(`padLeft ${q.padLeft}, expected ${expected} for '${q.padding}'`);
-      const outside = windowOutside(T, q.kernelSize, q.stride, q.padLeft, info.outShape[0]);
+      const d = dilationOf(q);
+      const expected = padLeft(T, q.kernelSize, q.stride, q.padding, d);
+      if (q.padLeft !== expected)
+        fail(`padLeft ${q.padLeft}, expected ${expected} for '${q.padding}' with dilation ${d}`);
+      const span = windowSpan(q.kernelSize, d);
+      const outside = windowOutside(T, span, q.stride, q.padLeft, info.outShape[0]);
       if (outside >= 0) fail(`output position ${outside} has a window outside the input`);
     },
     reference,

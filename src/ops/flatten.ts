@@ -1,7 +1,8 @@
-// Flatten: [T, C] to the feature vector [1, T*C]. Channels-last data is already in feature order
-// t*C + c, so on the target it is a view of its input (no code, no bytes).
+// Flatten: [T, C] or [H, W, C] to the feature vector [1, T*C] or [1, H*W*C]. Channels-last data is
+// already in feature order (t*C + c, (h*W + w)*C + c), so on the target it is a view of its input
+// (no code, no bytes).
 import * as tf from '@tensorflow/tfjs';
-import type { Layer } from '../graph/types.js';
+import { sizeOf, type Layer } from '../graph/types.js';
 import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
 import type { OpModule } from './types.js';
 
@@ -10,7 +11,7 @@ const KIND = 'flatten';
 export const flatten: OpModule<Layer, QFormatKeeping> = {
   kind: KIND,
   title: 'Flatten',
-  infer: (_l, [x]) => ({ shape: [1, x.shape[0] * x.shape[1]], flat: true }),
+  infer: (_l, [x]) => ({ shape: [1, sizeOf(x.shape)], flat: true }),
   arch: plainArch(KIND),
   keras: {
     classNames: ['Flatten'],

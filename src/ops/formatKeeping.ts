@@ -2,8 +2,8 @@
 // quantized layer carries that format as `frac`, and its .tfm entry has no other fields.
 import { z } from 'zod';
 import { archName } from './archFields.js';
-import type { Layer, Shape } from '../graph/types.js';
-import { poolWindows, type Reduction } from './window1d.js';
+import { channelsOf, sizeOf, spatialOf, type Layer, type Shape } from '../graph/types.js';
+import { poolWindows, wholeWindow, type Reduction } from './window.js';
 import type { QLayer } from '../qmodel/model.js';
 import { fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
 import type { OpModule, QuantizeContext, Quantized, QuantizedOps } from './types.js';
@@ -44,38 +44,44 @@ export function keepingOps(
   };
 }
 
-/** What distinguishes one global pooling operator (over all time steps, per channel). */
+/** What distinguishes one global pooling operator (over all positions, per channel). */
 export interface GlobalPoolSpec {
   kind: string;
   title: string;
+  /** Spatial axes of the input: 1 for [T, C], 2 for [H, W, C]. */
+  rank: 1 | 2;
   kerasClassNames: string[];
   tfjsLayer(name: string): tf.layers.Layer;
   tfjsForward(x: tf.Tensor): tf.Tensor;
-  /** Reduces the T values of one channel, float and integer (semantics.ts). */
+  /** Reduces the values of one channel, float and integer (semantics.ts). */
   float: Reduction;
   int: Reduction;
-  view(base: LayerViewBase): LayerView;
+  view(base: LayerViewBase, positions: number): LayerView;
 }
 
-/** Reduces each channel of x [T, C] over all T steps: one window of the whole sequence. */
+/**
+ * Reduces each channel over all positions: channels last, the positions of [T, C] and [H, W, C]
+ * alike are consecutive rows of C values, so this is one window over all of them.
+ */
 function perChannel<A extends Float32Array | Int8Array>(
   x: ArrayLike<number>,
-  [T, C]: Shape,
+  shape: Shape,
   out: A,
   r: Reduction,
 ): A {
-  return poolWindows(x, [T, C], 1, { poolSize: T, stride: 1, padLeft: 0 }, out, r);
+  return poolWindows(x, wholeWindow(sizeOf(spatialOf(shape))), channelsOf(shape), out, r);
 }
 
-/** A global pooling operator: [T, C] to the feature vector [1, C] in its input's format. */
+/** A global pooling operator: [T, C] or [H, W, C] to the feature vector [1, C] in its input's format. */
 export function globalPoolOp(spec: GlobalPoolSpec): OpModule<Layer, QFormatKeeping> {
   const { kind } = spec;
   return {
     kind,
     title: spec.title,
     infer(_l, [x], fail) {
-      if (x.flat) fail('global pooling needs a sequence');
-      return { shape: [1, x.shape[1]], flat: true };
+      if (x.flat || x.shape.length !== spec.rank + 1)
+        fail(spec.rank === 1 ? 'global pooling needs a sequence [T, C]' : 'global pooling needs [H, W, C]');
+      return { shape: [1, channelsOf(x.shape)], flat: true };
     },
     arch: plainArch(kind),
     keras: {
@@ -88,10 +94,12 @@ export function globalPoolOp(spec: GlobalPoolSpec): OpModule<Layer, QFormatKeepi
     },
     tfjs: { layer: (l) => spec.tfjsLayer(l.name), forward: (_l, [x]) => spec.tfjsForward(x) },
     floatForward: (_l, info, _p, [x]) =>
-      perChannel(x, info.inShape, new Float32Array(info.inShape[1]), spec.float),
+      perChannel(x, info.inShape, new Float32Array(channelsOf(info.inShape)), spec.float),
     pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
     quantize: (_l, ctx) => quantizeKeeping(kind, ctx),
-    quantized: keepingOps(kind, (q, [x]) => perChannel(x, q.inShape, new Int8Array(q.inShape[1]), spec.int)),
-    codegen: { alias: 'none', view: (_q, base) => spec.view(base) },
+    quantized: keepingOps(kind, (q, [x]) =>
+      perChannel(x, q.inShape, new Int8Array(channelsOf(q.inShape)), spec.int),
+    ),
+    codegen: { alias: 'none', view: (q, base) => spec.view(base, sizeOf(spatialOf(q.inShape))) },
   };
 }

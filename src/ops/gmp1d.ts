@@ -2,15 +2,16 @@
 // feature vector in its input's format (a maximum needs no rounding).
 import * as tf from '@tensorflow/tfjs';
 import { globalPoolOp } from './formatKeeping.js';
-import { maximum } from './window1d.js';
+import { maximum } from './window.js';
 
 export const gmp1d = globalPoolOp({
   kind: 'gmp1d',
   title: 'GlobalMaxPooling1D',
+  rank: 1,
   kerasClassNames: ['GlobalMaxPooling1D', 'GlobalMaxPool1D'],
   tfjsLayer: (name) => tf.layers.globalMaxPooling1d({ name }),
   tfjsForward: (x) => tf.max(x, 1),
   float: maximum(-Infinity),
   int: maximum(-128),
-  view: (base) => ({ ...base }),
+  view: (base, positions) => ({ ...base, title: 'GlobalMaxPooling1D', positions }),
 });

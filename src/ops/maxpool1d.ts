@@ -1,7 +1,8 @@
 // MaxPooling1D: the largest value of each window's existing positions ('same' padding is ignored).
 // Keeps its input's format; on the Cortex-M4 four channels at a time (SSUB8 + SEL).
 import * as tf from '@tensorflow/tfjs';
-import { maximum, poolOp, type Pool1DLayer, type QPool1D } from './window1d.js';
+import { poolOp, RANK1, type Pool1DLayer, type QPool1D } from './pool.js';
+import { maximum } from './window.js';
 
 export interface MaxPool1DLayer extends Pool1DLayer {
   kind: 'maxpool1d';
@@ -13,7 +14,8 @@ export interface QMaxPool1D extends QPool1D {
 export const maxpool1d = poolOp<MaxPool1DLayer, QMaxPool1D>({
   kind: 'maxpool1d',
   title: 'MaxPooling1D',
-  tfjsLayer: (args) => tf.layers.maxPooling1d(args),
+  rank: RANK1,
+  tfjsLayer: (args) => tf.layers.maxPooling1d(args as Parameters<typeof tf.layers.maxPooling1d>[0]),
   max: true,
   float: maximum(-Infinity),
   int: maximum(-128),

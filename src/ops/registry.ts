@@ -6,25 +6,63 @@ import type { CodegenOps, OpModule, QuantizedOps } from './types.js';
 import { avgpool1d } from './avgpool1d.js';
 import { batchnorm } from './batchnorm.js';
 import { conv1d } from './conv1d.js';
+import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
+import { depthwise1d } from './depthwise1d.js';
+import { depthwise2d } from './depthwise2d.js';
+import { separable1d } from './separable1d.js';
+import { separable2d } from './separable2d.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { gap1d } from './gap1d.js';
 import { gmp1d } from './gmp1d.js';
 import { maxpool1d } from './maxpool1d.js';
+import { maxpool2d } from './maxpool2d.js';
+import { avgpool2d } from './avgpool2d.js';
+import { gap2d } from './gap2d.js';
+import { gmp2d } from './gmp2d.js';
+import { zeropad1d } from './zeropad1d.js';
+import { zeropad2d } from './zeropad2d.js';
+import { reshape } from './reshape.js';
 import { relu } from './relu.js';
+import { add } from './add.js';
+import { concat } from './concat.js';
+import { clippedrelu } from './clippedrelu.js';
+import { leakyrelu } from './leakyrelu.js';
+import { sigmoid } from './sigmoid.js';
+import { tanh } from './tanh.js';
+import { hardswish } from './hardswish.js';
 import { softmax } from './softmax.js';
 
 // Modules are typed by their own layer types; the registry hands them out for any layer.
 const OPS: readonly OpModule[] = [
   conv1d,
+  conv2d,
   dense,
+  depthwise1d,
+  depthwise2d,
+  separable1d,
+  separable2d,
   maxpool1d,
   avgpool1d,
   gap1d,
   gmp1d,
+  maxpool2d,
+  avgpool2d,
+  gap2d,
+  gmp2d,
+  zeropad1d,
+  zeropad2d,
+  reshape,
   flatten,
   relu,
+  add,
+  concat,
+  clippedrelu,
+  leakyrelu,
+  sigmoid,
+  tanh,
+  hardswish,
   softmax,
   batchnorm,
   dropout,

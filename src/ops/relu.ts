@@ -1,7 +1,8 @@
 // ReLU: max(0, x). Right after a linear weighted layer it becomes that layer's fused activation
-// (src/graph/fold.ts); standalone it runs on int8, in place when the planner allows.
+// (src/graph/fold.ts); standalone it runs on int8, in place when the planner allows. A Keras ReLU
+// with max_value or negative_slope becomes the clipped ReLU or the LeakyReLU.
 import * as tf from '@tensorflow/tfjs';
-import type { Layer } from '../graph/types.js';
+import { sizeOf, type Layer } from '../graph/types.js';
 import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
 import type { OpModule } from './types.js';
 
@@ -17,8 +18,15 @@ export const relu: OpModule<Layer, QFormatKeeping> = {
     activationName: 'relu',
     fromKeras(l, k) {
       const c = l.config;
-      if ((c.max_value ?? null) !== null || (c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0)
-        k.unsupported(l, 'max_value, negative_slope or threshold');
+      const max = c.max_value ?? null;
+      const slope = c.negative_slope ?? 0;
+      if ((c.threshold ?? 0) !== 0) k.unsupported(l, 'threshold');
+      if (max !== null && slope !== 0) k.unsupported(l, 'max_value together with negative_slope');
+      // ReLU(max_value) is the clipped ReLU, ReLU(negative_slope) the LeakyReLU: their own operators.
+      if (max !== null)
+        return { layers: [{ kind: 'clippedrelu', name: l.name, maxValue: Number(max) } as Layer] };
+      if (slope !== 0)
+        return { layers: [{ kind: 'leakyrelu', name: l.name, alpha: Number(slope) } as Layer] };
       return { layers: [{ kind: KIND, name: l.name }] };
     },
   },
@@ -31,5 +39,5 @@ export const relu: OpModule<Layer, QFormatKeeping> = {
   pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
   quantize: (_l, ctx) => quantizeKeeping(KIND, ctx),
   quantized: keepingOps(KIND, (_q, [x]) => x.map((v) => (v < 0 ? 0 : v))),
-  codegen: { alias: 'inplace', view: (_q, base) => ({ ...base }) },
+  codegen: { alias: 'inplace', view: (q, base) => ({ ...base, size: sizeOf(q.outShape) }) },
 };

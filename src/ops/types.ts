@@ -92,7 +92,19 @@ export type DeployRule =
       affine(layer: Layer, p: LayerParams): { mean: Float32Array; scale: Float64Array; beta: Float32Array };
     }
   /** Fused as the producer's activation (ReLU). */
-  | { rule: 'activation'; activation: 'relu' };
+  | { rule: 'activation'; activation: 'relu' }
+  /**
+   * Replaced by several layers before anything folds (a separable conv: depthwise, then pointwise).
+   * The last layer keeps the layer's name (its readers read it), the first reads the layer's inputs.
+   */
+  | {
+      rule: 'expand';
+      expand(
+        layer: Layer,
+        p: LayerParams,
+        info: NodeInfo,
+      ): { layers: Layer[]; params: Record<string, LayerParams> };
+    };
 
 /** A layer with a weight matrix: rows per output channel (src/qmodel/model.ts layout). */
 export interface WeightLayout<L extends Layer> {
@@ -115,7 +127,12 @@ export interface ChannelPruning<L extends Layer> {
     keep: number[],
     oldChannels: number,
     info: NodeInfo,
-  ): { params: LayerParams; stop: boolean };
+  ): {
+    params: LayerParams;
+    stop: boolean;
+    /** The channels it passes on when they differ from its input's (a depth multiplier > 1). */
+    passOn?: { keep: number[]; channels: number };
+  };
 }
 
 /** What quantizeModel gives an operator (src/compress/quantize.ts). */

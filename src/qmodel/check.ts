@@ -10,7 +10,7 @@ import type { CompressedModel } from './model.js';
 
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  Array.isArray(a) && a.length === 2 && a[0] === b[0] && a[1] === b[1];
+  Array.isArray(a) && a.length === b.length && a.every((n, i) => n === b[i]);
 
 function bad(why: string): never {
   throw new TinyforgeError(`invalid compressed model: ${why}`, 'model');

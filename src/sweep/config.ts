@@ -5,7 +5,8 @@
 //     "format": "tinyforge-sweep/1",                    optional
 //     "name": "uci-har", "description": "...",          optional
 //     "data": "../../shared/data/uci-har",              default data (relative to this file); --data wins
-//     "arch": "my-arch.json",                           optional (relative to this file); default har-default
+//     "arch": "my-arch.json",                           optional: a file (relative to this file) or a
+//                                                       built-in name (ds-cnn1d, tcn); default har-default
 //     "seed": 1,
 //     "training":    { "epochs": 30, "batchSize": 32, "lr": 0.002, "patience": 10 },
 //     "compression": { "lr": 0.0005, "batchSize": 64, "pruneScope": "layer", "calibrationWindows": 1024 },
@@ -27,6 +28,7 @@ import { z } from 'zod';
 import { CODINGS } from '../qmodel/model.js';
 import type { CodingChoice } from '../qmodel/coding/index.js';
 import { TinyforgeError } from '../util/errors.js';
+import { isBuiltInArch } from '../train/archs/index.js';
 
 export const SWEEP_FORMAT = 'tinyforge-sweep/1';
 
@@ -87,6 +89,7 @@ export const SweepConfigSchema = z
     name: z.string().optional(),
     description: z.string().optional(),
     data: z.string().min(1).optional(),
+    /** A built-in architecture's name (src/train/archs) or a JSON file. */
     arch: z.string().min(1).optional(),
     seed: z.number().int().default(1),
     training: TrainingSchema.default(TrainingSchema.parse({})),
@@ -177,7 +180,8 @@ export function loadSweepConfig(path: string): LoadedSweepConfig {
   const base = dirname(resolve(path));
   const rel = (p: string | undefined) =>
     p === undefined || isSyntheticSpec(p) || isAbsolute(p) ? p : resolve(base, p);
-  return { config, path, data: rel(config.data), archPath: rel(config.arch) };
+  const arch = config.arch !== undefined && isBuiltInArch(config.arch) ? config.arch : rel(config.arch);
+  return { config, path, data: rel(config.data), archPath: arch };
 }
 
 /**

@@ -1,14 +1,14 @@
 // A width of the sweep applied to an architecture: the filter counts of the layers whose operator
 // scales with the width (its arch.widthKey: Conv1D's filters).
-import { readArchFile, parseArch, type ArchSpec } from '../graph/arch.js';
-import { HAR_DEFAULT_ARCH } from '../train/archs/index.js';
+import { parseArch, type ArchSpec } from '../graph/arch.js';
+import { HAR_DEFAULT_ARCH, resolveArch } from '../train/archs/index.js';
 import { TinyforgeError } from '../util/errors.js';
 import { opOf } from '../ops/registry.js';
 import { widthLabel, type WidthSpec } from './config.js';
 
 /** The architecture a sweep scales: an architecture file, else the built-in har-default. */
 export function baseArch(archPath?: string): ArchSpec {
-  return archPath ? readArchFile(archPath) : parseArch(HAR_DEFAULT_ARCH, 'har-default');
+  return archPath ? resolveArch(archPath) : parseArch(HAR_DEFAULT_ARCH, 'har-default');
 }
 
 type Entry = ArchSpec['layers'][number] & Record<string, unknown>;

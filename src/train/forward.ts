@@ -2,7 +2,7 @@
 // hooks may rewrite each layer's weights before use (pruning masks, fake quantization) and each
 // layer's output (activation quantization), so compression can fine-tune through the same code.
 import * as tf from '@tensorflow/tfjs';
-import type { FloatModel, Layer, LayerParams, ModelGraph } from '../graph/types.js';
+import type { FloatModel, Layer, LayerParams, ModelGraph, ParamKey } from '../graph/types.js';
 import { inferShapes } from '../graph/ir.js';
 import { opOf } from '../ops/registry.js';
 import type { TfContext } from '../ops/types.js';
@@ -17,6 +17,9 @@ export interface LayerVars {
   /** Not trainable: updated from batch statistics in training mode. */
   movingMean?: tf.Variable;
   movingVariance?: tf.Variable;
+  /** A separable conv's kernels. */
+  depthwiseKernel?: tf.Variable;
+  pointwiseKernel?: tf.Variable;
 }
 
 /** Variables of a model, keyed by layer name. */
@@ -24,7 +27,7 @@ export type ModelVars = Record<string, LayerVars>;
 
 export interface ForwardHooks {
   /** Replaces a layer's kernel or bias before use (e.g. w * mask, fakeQuant(w)). */
-  weight?: (layer: Layer, name: 'kernel' | 'bias', w: tf.Tensor) => tf.Tensor;
+  weight?: (layer: Layer, name: WeightKey, w: tf.Tensor) => tf.Tensor;
   /** Replaces a layer's output (after its fused activation). */
   activation?: (layer: Layer, y: tf.Tensor) => tf.Tensor;
 }
@@ -41,7 +44,26 @@ export interface ForwardOptions {
   bnMomentum?: number;
 }
 
-const PARAM_KEYS = ['kernel', 'bias', 'gamma', 'beta', 'movingMean', 'movingVariance'] as const;
+const PARAM_KEYS = [
+  'kernel',
+  'bias',
+  'gamma',
+  'beta',
+  'movingMean',
+  'movingVariance',
+  'depthwiseKernel',
+  'pointwiseKernel',
+] as const satisfies readonly ParamKey[];
+
+/** The parameters weight hooks see: kernels and biases (not BatchNorm statistics). */
+const WEIGHT_KEYS = [
+  'kernel',
+  'bias',
+  'depthwiseKernel',
+  'pointwiseKernel',
+] as const satisfies readonly ParamKey[];
+export type WeightKey = (typeof WEIGHT_KEYS)[number];
+const isWeightKey = (k: ParamKey): k is WeightKey => (WEIGHT_KEYS as readonly ParamKey[]).includes(k);
 
 /** Keras-default initial weights (Glorot uniform kernels, zero biases, BN identity), seeded. */
 export function initParams(graph: ModelGraph, seed: number): Record<string, LayerParams> {
@@ -137,7 +159,7 @@ export function forward(
       variable: (key) => lv[key],
       param(key) {
         const v = lv[key];
-        return v && hooks.weight && (key === 'kernel' || key === 'bias') ? hooks.weight(layer, key, v) : v;
+        return v && hooks.weight && isWeightKey(key) ? hooks.weight(layer, key, v) : v;
       },
     };
     let h = opOf(layer.kind).tfjs.forward(

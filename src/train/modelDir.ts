@@ -182,8 +182,14 @@ export function loadModelDir(path: string, opts: LoadModelDirOptions = {}): Load
   let model: FloatModel = imported;
   if (graph) {
     // The same layers; a functional model.json may list independent branches in another order.
-    const a = graph.layers.map((l) => `${l.kind}:${l.name}`).sort().join(',');
-    const b = imported.graph.layers.map((l) => `${l.kind}:${l.name}`).sort().join(',');
+    const a = graph.layers
+      .map((l) => `${l.kind}:${l.name}`)
+      .sort()
+      .join(',');
+    const b = imported.graph.layers
+      .map((l) => `${l.kind}:${l.name}`)
+      .sort()
+      .join(',');
     if (a !== b || graph.inputShape.join() !== imported.graph.inputShape.join())
       throw new TinyforgeError(
         `${graphPath} does not describe the model in ${modelJson}`,

@@ -8,11 +8,11 @@ import {
   type DataReport,
   type PreparedData,
 } from '../data/load.js';
-import { archToGraph, readArchFile, type ArchSpec } from '../graph/arch.js';
+import { archToGraph, type ArchSpec } from '../graph/arch.js';
 import type { FloatModel, ModelGraph } from '../graph/ir.js';
 import { totalMacs, totalParams } from '../graph/ir.js';
 import { deployableGraph } from '../graph/fold.js';
-import { HAR_DEFAULT_ARCH, HAR_DEFAULT_TRAINING } from './archs/index.js';
+import { HAR_DEFAULT_ARCH, HAR_DEFAULT_TRAINING, resolveArch } from './archs/index.js';
 import { initBackend } from './backend.js';
 import { evaluateSet, fit, type FitResult } from './fit.js';
 import { createVars, disposeVars, initParams, readParams } from './forward.js';
@@ -98,7 +98,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
   const seed = opts.seed ?? 1;
   const { dataset, report } = loadDatasetWithReport(opts.data);
   const prepared = prepareData(dataset, { valFraction: hyper.valFraction, splitSeed: hyper.splitSeed });
-  const archSpec = typeof opts.arch === 'string' ? readArchFile(opts.arch) : (opts.arch ?? HAR_DEFAULT_ARCH);
+  const archSpec = typeof opts.arch === 'string' ? resolveArch(opts.arch) : (opts.arch ?? HAR_DEFAULT_ARCH);
   const archName = typeof opts.arch === 'string' ? opts.arch : (archSpec.name ?? 'custom');
   const graph: ModelGraph = archToGraph(
     archSpec,

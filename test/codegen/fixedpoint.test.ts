@@ -1,7 +1,10 @@
 // tf_fixedpoint.h (templates/fixedpoint.h.hbs, the one C implementation of the integer arithmetic)
 // against src/fixedpoint/semantics.ts (the definition), exhaustively at the edges: requantization
 // for every shift 0..31 x edge and random accumulators x ReLU on/off, the rounded average for every
-// window length 1..256, sat8 and the standalone ReLU. The same check program
+// window length 1..256, sat8 and the standalone ReLU; the merges and activations: rescale8 for every
+// int8 x every shift 0..31, the two-input Add for every pair of int8 inputs at several shift pairs
+// (and random ones), clamp8 for every int8 x every upper bound, each also through the Cortex-M4's
+// four-lane variants (tf_rescale8x4, tf_add2x4) with other values in the neighbouring lanes. The same check program
 // (harness/fixedpoint_check.c) runs compiled by gcc and clang on the host (portable C) and
 // cross-compiled for the Cortex-M4 on QEMU (the SSAT/USAT variant, and the portable C there).
 import { copyFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +23,10 @@ import {
   INT8_MIN,
   MAX_SHIFT,
   MIN_SHIFT,
+  addRescaled,
+  clamp8,
   requantize,
+  rescale8,
   roundedAverage,
   sat8,
 } from '../../src/fixedpoint/semantics.js';
@@ -33,14 +39,38 @@ const HEADER = 'tf_fixedpoint.h';
 const CHECK_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'harness', 'fixedpoint_check.c');
 
 /** The operations of fixedpoint_check.c, by record op code. */
-const OP = { req: 0, reqRelu: 1, average: 2, sat8: 3, relu8: 4 } as const;
+const OP = {
+  req: 0,
+  reqRelu: 1,
+  average: 2,
+  sat8: 3,
+  relu8: 4,
+  rescale: 5,
+  add2: 6,
+  clamp: 7,
+  rescaleX4: 8,
+  add2X4: 9,
+} as const;
 type Op = (typeof OP)[keyof typeof OP];
-const OP_NAMES = ['requantize', 'requantize+relu', 'roundedAverage', 'sat8', 'relu8'];
+const OP_NAMES = [
+  'requantize',
+  'requantize+relu',
+  'roundedAverage',
+  'sat8',
+  'relu8',
+  'rescale8',
+  'add2',
+  'clamp8',
+  'rescale8x4',
+  'add2x4',
+];
 
 interface Case {
   op: Op;
   a: number;
   b: number;
+  /** Third operand (Add: the two shifts as sa | sb << 8; clamp: the upper bound). */
+  c?: number;
 }
 
 function expected(c: Case): number {
@@ -55,6 +85,14 @@ function expected(c: Case): number {
       return sat8(c.a);
     case OP.relu8:
       return Math.max(c.a, 0);
+    case OP.rescale:
+    case OP.rescaleX4:
+      return rescale8(c.a, c.b);
+    case OP.add2:
+    case OP.add2X4:
+      return addRescaled([c.a, c.b], [c.c! & 255, c.c! >> 8]);
+    case OP.clamp:
+      return clamp8(c.a, c.b, c.c!);
   }
 }
 
@@ -84,6 +122,10 @@ function edgeAccumulators(shift: number): number[] {
 }
 
 interface VectorSize {
+  /** Shift pairs at which Add sees every pair of int8 inputs; random pairs at random shifts. */
+  addShifts: [number, number][];
+  addSecond: 'all' | number[];
+  randomAdd: number;
   /** Random accumulators per shift. */
   randomAcc: number;
   /** Random sums per window length. */
@@ -92,9 +134,50 @@ interface VectorSize {
   randomSat: number;
 }
 
-const FULL: VectorSize = { randomAcc: 3000, randomSums: 24, randomSat: 2000 };
-/** On QEMU: every edge, fewer random values. */
-const REDUCED: VectorSize = { randomAcc: 48, randomSums: 2, randomSat: 64 };
+const INT8S = Array.from({ length: 256 }, (_, i) => i - 128);
+const FULL: VectorSize = {
+  randomAcc: 3000,
+  randomSums: 24,
+  randomSat: 2000,
+  addShifts: [
+    [0, 0],
+    [1, 0],
+    [0, 2],
+    [1, 1],
+    [3, 5],
+    [8, 0],
+    [7, 31],
+  ],
+  addSecond: 'all',
+  randomAdd: 20000,
+};
+/** On QEMU: every edge, fewer random values; Add sees every first input against edge values. */
+const REDUCED: VectorSize = {
+  randomAcc: 48,
+  randomSums: 2,
+  randomSat: 64,
+  addShifts: [0, 1, 2, 3, 8].flatMap((a) => [0, 1, 2, 3, 8].map((b): [number, number] => [a, b])),
+  addSecond: [-128, -127, -65, -64, -63, -2, -1, 0, 1, 2, 63, 64, 65, 126, 127],
+  randomAdd: 2000,
+};
+
+/** The merge and activation primitives: rescale8, the two-input Add, clamp8 (and the x4 variants). */
+function mergeVectors(size: VectorSize, rng: () => number): Case[] {
+  const cases: Case[] = [];
+  for (let s = MIN_SHIFT; s <= MAX_SHIFT; s++)
+    for (const a of INT8S) cases.push({ op: OP.rescale, a, b: s }, { op: OP.rescaleX4, a, b: s });
+  const second = size.addSecond === 'all' ? INT8S : size.addSecond;
+  const add = (a: number, b: number, sa: number, sb: number): void => {
+    const c = sa | (sb << 8);
+    cases.push({ op: OP.add2, a, b, c }, { op: OP.add2X4, a, b, c });
+  };
+  for (const [sa, sb] of size.addShifts) for (const a of INT8S) for (const b of second) add(a, b, sa, sb);
+  for (let i = 0; i < size.randomAdd; i++)
+    add(uniform(rng, -128, 127), uniform(rng, -128, 127), uniform(rng, 0, 31), uniform(rng, 0, 31));
+  for (let hi = 0; hi <= INT8_MAX; hi++) for (const a of INT8S) cases.push({ op: OP.clamp, a, b: 0, c: hi });
+  for (const lo of [-128, -5]) for (const a of INT8S) cases.push({ op: OP.clamp, a, b: lo, c: 100 });
+  return cases;
+}
 
 function vectors(size: VectorSize, seed = 20240607): Case[] {
   const rng = mulberry32(seed);
@@ -126,12 +209,12 @@ function vectors(size: VectorSize, seed = 20240607): Case[] {
   for (let i = 0; i < size.randomSat; i++) sats.push(uniform(rng, INT32_MIN, INT32_MAX));
   for (const a of unique(sats)) if (a >= INT32_MIN && a <= INT32_MAX) cases.push({ op: OP.sat8, a, b: 0 });
   for (let v = INT8_MIN; v <= INT8_MAX; v++) cases.push({ op: OP.relu8, a: v, b: 0 });
-  return cases;
+  return cases.concat(mergeVectors(size, rng));
 }
 
 function encode(cases: Case[]): Buffer {
   const words = new Int32Array(cases.length * 4);
-  cases.forEach((c, i) => words.set([c.op, c.a, c.b, 0], i * 4));
+  cases.forEach((c, i) => words.set([c.op, c.a, c.b, c.c ?? 0], i * 4));
   return Buffer.from(words.buffer);
 }
 
@@ -209,6 +292,14 @@ describe('the test vectors', () => {
       }
       for (const a of accs) expect(Math.abs(a)).toBeLessThan(ACC_LIMIT);
     }
+    // The merge primitives: every int8 at every shift, every Add pair at the listed shifts.
+    for (const op of [OP.rescale, OP.rescaleX4])
+      expect(full.filter((c) => c.op === op).length).toBe(256 * 32);
+    for (const op of [OP.add2, OP.add2X4]) {
+      expect(outputs(op).size).toBe(256);
+      expect(full.filter((c) => c.op === op).length).toBe(FULL.addShifts.length * 65536 + FULL.randomAdd);
+    }
+    expect(outputs(OP.clamp).size).toBe(256);
     for (let n = 1; n <= 256; n++) {
       const sums = full.filter((c) => c.op === OP.average && c.b === n).map((c) => c.a);
       expect(sums).toContain(INT8_MIN * n);
@@ -231,7 +322,7 @@ describe('tf_fixedpoint.h compiles on its own (self-contained C99, strict warnin
     }
   }
 
-  it('arm-none-eabi-gcc -mcpu=cortex-m4 -O2 selects the DSP variant and builds it (SSAT, USAT)', async () => {
+  it('arm-none-eabi-gcc -mcpu=cortex-m4 -O2 selects the DSP variant and builds it (SSAT, USAT, SHADD8, QADD8)', async () => {
     const m4 = ['-mcpu=cortex-m4', '-mthumb', '-O2', '-Wall', '-Wextra', '-Werror'];
     await compile(
       'arm-none-eabi-gcc',
@@ -249,6 +340,8 @@ describe('tf_fixedpoint.h compiles on its own (self-contained C99, strict warnin
         'int8_t tf_req_relu(int32_t acc, uint32_t shift);',
         'int8_t tf_req(int32_t acc, uint32_t shift) { return TF_REQ(acc + tf_round_of(shift), shift); }',
         'int8_t tf_req_relu(int32_t acc, uint32_t shift) { return TF_REQ_RELU(acc + tf_round_of(shift), shift); }',
+        'uint32_t tf_add(uint32_t a, uint32_t b);',
+        'uint32_t tf_add(uint32_t a, uint32_t b) { return tf_add2x4(a, 2, b, 0); }',
         '',
       ].join('\n'),
     );
@@ -256,6 +349,8 @@ describe('tf_fixedpoint.h compiles on its own (self-contained C99, strict warnin
     const dis = (await execa('arm-none-eabi-objdump', ['-d', 'dsp.o'], { cwd: dir })).stdout;
     expect(dis).toMatch(/\bssat\b/);
     expect(dis).toMatch(/\busat\b/);
+    expect(dis).toMatch(/\bshadd8\b/);
+    expect(dis).toMatch(/\bqadd8\b/);
   });
 });
 

@@ -7,12 +7,15 @@ import { encodeWeights } from '../../src/qmodel/coding/weights.js';
 import {
   chooseLut,
   chooseSparse,
+  gridCopy,
+  gridIndex,
   inputCopy,
   MAX_LUT_BITS,
   SPARSE_MAX_ROW,
   SPARSE_MAX_TB,
   sparseBlocking,
   type Geometry,
+  type Grid,
 } from '../../src/codegen/kernelPlan.js';
 import { outLength, padLeft, type Padding } from '../../src/graph/ir.js';
 import { laplacianWeights, makeRng, pick, randInt } from '../helpers/randomModel.js';
@@ -129,5 +132,75 @@ describe('chooseSparse', () => {
     const long = SPARSE_MAX_ROW + 1;
     const big: Geometry = { T: 1, C: long, k: 1, stride: 1, padLeft: 0, L: 1, cout: 1 };
     expect(chooseSparse(big, new Int8Array(long), 1, long)).toBe(false);
+  });
+});
+
+function randomGrid(seed: number): { g: Grid; C: number } {
+  const rng = makeRng(seed);
+  const H = randInt(rng, 1, 9);
+  const W = randInt(rng, 1, 11);
+  const C = randInt(rng, 1, 5);
+  const dilated = rng() < 0.5;
+  const kh = randInt(rng, 1, Math.min(H, 3));
+  const kw = randInt(rng, 1, Math.min(W, 4));
+  const sh = dilated ? 1 : randInt(rng, 1, 2);
+  const sw = dilated ? 1 : randInt(rng, 1, 3);
+  let dh = dilated ? randInt(rng, 1, 3) : 1;
+  let dw = dilated ? randInt(rng, 1, 3) : 1;
+  if ((kh - 1) * dh + 1 > H) dh = 1;
+  if ((kw - 1) * dw + 1 > W) dw = 1;
+  const padding: Padding = pick(rng, ['same', 'valid'] as const);
+  return {
+    C,
+    g: {
+      H,
+      W,
+      kh,
+      kw,
+      sh,
+      sw,
+      dh,
+      dw,
+      padTop: padLeft(H, kh, sh, padding, dh),
+      padLeft: padLeft(W, kw, sw, padding, dw),
+      OH: outLength(H, kh, sh, padding, dh),
+      OW: outLength(W, kw, sw, padding, dw),
+    },
+  };
+}
+
+describe('gridCopy', () => {
+  it('makes every kernel row of every window one contiguous segment of its taps, on 2000 random grids', () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const { g, C } = randomGrid(seed);
+      const c = gridCopy(g, C);
+      const rng = makeRng(seed + 7);
+      const x = Array.from({ length: g.H * g.W * C }, () => randInt(rng, -128, 127));
+      // The copy as the kernel writes it: zeros, then input (h, w) at its padded place's index.
+      const copy = new Array<number>(c.count).fill(0);
+      for (let h = 0; h < g.H; h++)
+        for (let w = 0; w < g.W; w++)
+          for (let ch = 0; ch < C; ch++)
+            copy[gridIndex(c, g, C, h + g.padTop, w + g.padLeft) + ch] = x[(h * g.W + w) * C + ch];
+      expect(c.count % 2).toBe(0);
+      expect(c.S).toBe(g.kw * C);
+      for (let oy = 0; oy < g.OH; oy++)
+        for (let ox = 0; ox < g.OW; ox++) {
+          const base = gridIndex(c, g, C, oy * g.sh, ox * g.sw);
+          for (let r = 0; r < g.kh; r++) {
+            const at = base + r * c.segStep;
+            // Whole pairs: one value past an odd segment is read too.
+            expect(at + 2 * c.P).toBeLessThanOrEqual(c.count);
+            for (let s = 0; s < g.kw; s++) {
+              const h = oy * g.sh + r * g.dh - g.padTop;
+              const w = ox * g.sw + s * g.dw - g.padLeft;
+              for (let ch = 0; ch < C; ch++) {
+                const inside = h >= 0 && h < g.H && w >= 0 && w < g.W;
+                expect(copy[at + s * C + ch]).toBe(inside ? x[(h * g.W + w) * C + ch] : 0);
+              }
+            }
+          }
+        }
+    }
   });
 });

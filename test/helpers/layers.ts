@@ -10,25 +10,103 @@ import type { AvgPool1DLayer, QAvgPool1D } from '../../src/ops/avgpool1d.js';
 import type { BatchNormLayer } from '../../src/ops/batchnorm.js';
 import type { DropoutLayer } from '../../src/ops/dropout.js';
 import type { QFormatKeeping } from '../../src/ops/formatKeeping.js';
+import type { QMerge } from '../../src/ops/merge.js';
+import type { QConcat } from '../../src/ops/concat.js';
+import type { QLut } from '../../src/ops/lut.js';
+import type { LeakyReLULayer, QLeakyReLU } from '../../src/ops/leakyrelu.js';
+import type { ClippedReLULayer, QClippedReLU } from '../../src/ops/clippedrelu.js';
+import type { MaxPool2DLayer, QMaxPool2D } from '../../src/ops/maxpool2d.js';
+import type { AvgPool2DLayer, QAvgPool2D } from '../../src/ops/avgpool2d.js';
+import type { ReshapeLayer } from '../../src/ops/reshape.js';
+import type { Conv2DLayer } from '../../src/ops/conv2d.js';
+import type { QZeroPad, ZeroPadLayer } from '../../src/ops/zeropad.js';
 import type { LayerView, LayerViewBase, RequantView, WeightsView } from '../../src/codegen/viewTypes.js';
 import type { DecodeView, MacView, SparseView } from '../../src/codegen/weightedKernel.js';
 
 /** Float layers without attributes of their own. */
 export interface PlainLayer extends Layer {
-  kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu' | 'softmax';
+  kind:
+    | 'gap1d'
+    | 'gmp1d'
+    | 'gap2d'
+    | 'gmp2d'
+    | 'flatten'
+    | 'relu'
+    | 'softmax'
+    | 'sigmoid'
+    | 'tanh'
+    | 'hardswish'
+    | 'add'
+    | 'concat';
 }
 
 /** A float IR layer of a known kind. */
 export type AnyLayer =
-  Conv1DLayer | DenseLayer | MaxPool1DLayer | AvgPool1DLayer | BatchNormLayer | DropoutLayer | PlainLayer;
+  | Conv1DLayer
+  | Conv2DLayer
+  | DenseLayer
+  | MaxPool1DLayer
+  | AvgPool1DLayer
+  | BatchNormLayer
+  | DropoutLayer
+  | ClippedReLULayer
+  | LeakyReLULayer
+  | MaxPool2DLayer
+  | AvgPool2DLayer
+  | ReshapeLayer
+  | ZeroPad1DLayer
+  | ZeroPad2DLayer
+  | PlainLayer;
+
+/** Zero padding: [left, right] in 1D, [[top, bottom], [left, right]] in 2D. */
+export interface ZeroPad1DLayer extends ZeroPadLayer<[number, number]> {
+  kind: 'zeropad1d';
+}
+export interface ZeroPad2DLayer extends ZeroPadLayer<[[number, number], [number, number]]> {
+  kind: 'zeropad2d';
+}
+export interface QZeroPad1D extends QZeroPad<[number, number]> {
+  kind: 'zeropad1d';
+}
+export interface QZeroPad2D extends QZeroPad<[[number, number], [number, number]]> {
+  kind: 'zeropad2d';
+}
+/** 2D global pooling and Reshape keep their input's format as `frac`. */
+export interface QKeeping2D extends QFormatKeeping {
+  kind: 'gap2d' | 'gmp2d' | 'reshape';
+}
+
+/** The window and shape layers of rank 3 (not in AnyQLayer: tests that switch over it predate them). */
+export type WindowShapeQLayer = QMaxPool2D | QAvgPool2D | QKeeping2D | QZeroPad1D | QZeroPad2D;
 
 /** A quantized layer that keeps its input's format (global pooling, Flatten, ReLU). */
 export interface QKeeping extends QFormatKeeping {
   kind: 'gap1d' | 'gmp1d' | 'flatten' | 'relu';
 }
 
+/** Merges (src/ops/merge.ts): each input's format and the output's. */
+export interface QAdd extends QMerge {
+  kind: 'add';
+}
+export interface QConcatenate extends QConcat {
+  kind: 'concat';
+}
+/** Table activations (src/ops/lut.ts); LeakyReLU is one too, with its alpha. */
+export interface QTable extends QLut {
+  kind: 'sigmoid' | 'tanh' | 'hardswish';
+}
+export interface QLeaky extends QLeakyReLU {
+  kind: 'leakyrelu';
+}
+export interface QClipped extends QClippedReLU {
+  kind: 'clippedrelu';
+}
+
 /** A quantized layer of a known kind. */
 export type AnyQLayer = QConv1D | QDense | QMaxPool1D | QAvgPool1D | QKeeping;
+
+/** The merge and activation layers (not in AnyQLayer: tests that switch over it predate them). */
+export type MergeOrActivationQLayer = QAdd | QConcatenate | QTable | QLeaky | QClipped;
 
 export const isConv = (l: QLayer): l is QConv1D => l.kind === 'conv1d';
 export const isDense = (l: QLayer): l is QDense => l.kind === 'dense';

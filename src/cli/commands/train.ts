@@ -57,7 +57,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           "Directory containing 'UCI HAR Dataset/' (or that directory), a dataset description (.json), or synthetic[:seed=N,train=N,test=N]; recorded in the model directory",
       })
       .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write' })
-      .option('arch', { type: 'string', describe: 'Architecture JSON file (default: built-in har-default)' })
+      .option('arch', {
+        type: 'string',
+        describe:
+          'Architecture: a built-in name (har-default, ds-cnn1d, tcn) or a JSON file (default: har-default)',
+      })
       .option('epochs', { type: 'number', describe: `Maximum epochs (default ${d.epochs})` })
       .option('batch-size', { type: 'number', describe: `Batch size (default ${d.batchSize})` })
       .option('lr', { type: 'number', describe: `Adam learning rate (default ${d.lr})` })

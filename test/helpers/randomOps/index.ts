@@ -8,11 +8,51 @@ import { checkModel } from '../../../src/qmodel/check.js';
 import { ModelBuilder, type BuilderOptions, type OpGenerator } from './builder.js';
 import { makeRng, randInt } from '../randomModel.js';
 import { conv1d } from './conv1d.js';
+import { conv2d } from './conv2d.js';
 import { dense, denseLayer } from './dense.js';
 import { avgpool1d, maxpool1d } from './pool1d.js';
 import { flatten, gap1d, gmp1d, relu } from './keeping.js';
+import { reshape } from './reshape.js';
+import { avgpool2d, maxpool2d } from './pool2d.js';
+import { gap2d, gmp2d } from './global2d.js';
+import { zeropad1d, zeropad2d } from './zeropad.js';
+import { depthwise1d } from './depthwise1d.js';
+import { depthwise2d } from './depthwise2d.js';
+import { add } from './add.js';
+import { concat } from './concat.js';
+import { clippedrelu } from './clippedrelu.js';
+import { leakyrelu } from './leakyrelu.js';
+import { sigmoid } from './sigmoid.js';
+import { tanh } from './tanh.js';
+import { hardswish } from './hardswish.js';
 
-const GENERATORS: readonly OpGenerator[] = [conv1d, dense, maxpool1d, avgpool1d, gap1d, gmp1d, flatten, relu];
+const GENERATORS: readonly OpGenerator[] = [
+  conv1d,
+  conv2d,
+  dense,
+  maxpool1d,
+  avgpool1d,
+  gap1d,
+  gmp1d,
+  flatten,
+  relu,
+  reshape,
+  maxpool2d,
+  avgpool2d,
+  gap2d,
+  gmp2d,
+  zeropad1d,
+  zeropad2d,
+  depthwise1d,
+  depthwise2d,
+  add,
+  concat,
+  clippedrelu,
+  leakyrelu,
+  sigmoid,
+  tanh,
+  hardswish,
+];
 
 const byKind = new Map(GENERATORS.map((g) => [g.kind, g]));
 

@@ -1,0 +1,633 @@
+// What DepthwiseConv1D and DepthwiseConv2D share: one geometry (a 1D layer is the 2D one with
+// H = 1), the float and integer kernels, quantization, .tfm fields and the C view. Keras semantics:
+//   y[oy, ox, c*M + m] = act(bias[c*M + m] + sum_{i,j} x[oy*sh + i*dh - padTop, ox*sw + j*dw - padLeft, c]
+//                                                       * w[i, j, c, m])
+// with zeros outside the input. Kernel [kh, kw, C, M] in tfjs/Keras ([k, C, M] in 1D); once
+// quantized, one row of kh*kw taps per output channel o = c*M + m (src/qmodel/model.ts).
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { archName } from './archFields.js';
+import { requantize, requantShift } from '../fixedpoint/semantics.js';
+import {
+  outLength,
+  padLeft as padBefore,
+  type ConvPadding,
+  type LayerParams,
+  type NodeInfo,
+  type Shape,
+} from '../graph/types.js';
+import { natInt, posInt } from '../qmodel/schemaParts.js';
+import { decodeWeights } from '../qmodel/coding/index.js';
+import { chooseLut } from '../codegen/kernelPlan.js';
+import { alignUp } from '../codegen/planner.js';
+import { requantView, weightsView } from '../codegen/weightsData.js';
+import type { LayerView, LayerViewBase, UsedFunction } from '../codegen/viewTypes.js';
+import { depthwiseCustomGrad } from '../train/depthwise.js';
+import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from './types.js';
+import * as W from './weighted.js';
+import type { WeightedLayer, WeightedQ } from './weighted.js';
+
+/** Window sizes along (H, W), depth multiplier M and padding: what defines a depthwise kernel. */
+export interface DwSpec {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  mult: number;
+  padding: ConvPadding;
+}
+
+/** A depthwise kernel on a concrete input: sizes, paddings before, output sizes. */
+export interface DwGeometry extends DwSpec {
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  /** Output channels C * M. */
+  OC: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** [H, W, C] of a rank-3 tensor, [1, T, C] of a sequence. */
+export function planeOf(shape: Shape): [number, number, number] {
+  return shape.length === 3 ? [shape[0], shape[1], shape[2]] : [1, shape[0], shape[1]];
+}
+
+export function dwGeometry(s: DwSpec, inShape: Shape): DwGeometry {
+  const [H, W, C] = planeOf(inShape);
+  return {
+    ...s,
+    H,
+    W,
+    C,
+    OH: outLength(H, s.kh, s.sh, s.padding, s.dh),
+    OW: outLength(W, s.kw, s.sw, s.padding, s.dw),
+    OC: C * s.mult,
+    padTop: padBefore(H, s.kh, s.sh, s.padding, s.dh),
+    padLeft: padBefore(W, s.kw, s.sw, s.padding, s.dw),
+  };
+}
+
+/**
+ * The depthwise loop of both the float forward and the integer reference: output channel by output
+ * channel (rows come in order o = 0, 1, ...), taps outside the input skipped (they are zeros).
+ */
+export function depthwiseLoop<A extends Float32Array | Int8Array>(
+  g: DwGeometry,
+  x: ArrayLike<number>,
+  row: (o: number) => ArrayLike<number>,
+  start: (o: number) => number,
+  finish: (o: number, acc: number) => number,
+  out: A,
+): A {
+  for (let o = 0; o < g.OC; o++) {
+    const w = row(o);
+    const c = Math.floor(o / g.mult);
+    const acc0 = start(o);
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++) {
+        let acc = acc0;
+        for (let i = 0; i < g.kh; i++) {
+          const y = oy * g.sh + i * g.dh - g.padTop;
+          if (y < 0 || y >= g.H) continue;
+          for (let j = 0; j < g.kw; j++) {
+            const xx = ox * g.sw + j * g.dw - g.padLeft;
+            if (xx < 0 || xx >= g.W) continue;
+            acc += x[(y * g.W + xx) * g.C + c] * w[i * g.kw + j];
+          }
+        }
+        out[(oy * g.OW + ox) * g.OC + o] = finish(o, acc);
+      }
+  }
+  return out;
+}
+
+/** Float rows: row o = c*M + m holds the kh*kw taps of w[., ., c, m] (tap index i*kw + j). */
+export function depthwiseRows(taps: number, OC: number, kernel: Float32Array) {
+  const data = new Float32Array(OC * taps);
+  for (let o = 0; o < OC; o++) for (let t = 0; t < taps; t++) data[o * taps + t] = kernel[t * OC + o];
+  return { rows: OC, rowLength: taps, data };
+}
+
+/** A float depthwise layer as its kind declares it. */
+export type DepthwiseLayer = WeightedLayer;
+
+/** The quantized fields both kinds share: the 2D geometry (a 1D layer has kernel [1, k]). */
+export interface QDepthwise extends WeightedQ {
+  kernel: [number, number];
+  strides: [number, number];
+  dilation: [number, number];
+  padding: ConvPadding;
+  /** Zero padding before the first row and the first column. */
+  pad: [number, number];
+  depthMultiplier: number;
+}
+
+const pairSchema = z.tuple([posInt, posInt]);
+
+function specOfQ(q: QDepthwise): DwSpec {
+  return {
+    kh: q.kernel[0],
+    kw: q.kernel[1],
+    sh: q.strides[0],
+    sw: q.strides[1],
+    dh: q.dilation[0],
+    dw: q.dilation[1],
+    mult: q.depthMultiplier,
+    padding: q.padding,
+  };
+}
+
+/** What distinguishes DepthwiseConv1D from DepthwiseConv2D. */
+export interface DepthwiseKind<L extends DepthwiseLayer> {
+  kind: L['kind'];
+  title: string;
+  rank: 2 | 3;
+  spec(l: L): DwSpec;
+  /** The float layer of a geometry (quantized layers go back to the IR through it). */
+  layer(base: { kind: L['kind']; name: string; inputs?: readonly string[] }, s: DwSpec, relu: boolean): L;
+  archSchema: z.ZodObject;
+  toLayer(spec: Record<string, unknown>, name: string): L;
+  fromKeras(l: KerasLayer, k: KerasContext): L;
+  paddings: readonly string[];
+  tfjsLayer(l: L): tf.layers.Layer;
+}
+
+/** Architecture-file fields both kinds share. */
+export const dwArchFields = {
+  name: archName,
+  depthMultiplier: posInt.default(1),
+  activation: z.enum(['linear', 'relu']).default('linear'),
+  useBias: z.boolean().default(true),
+};
+
+/** Keras's DepthwiseConv kernel [kh, kw, C, M] (or [k, C, M]) and bias [C*M]. */
+function dwParams(l: DepthwiseLayer, s: DwSpec, C: number, rank: 2 | 3): ParamSpec[] {
+  const OC = C * s.mult;
+  const kernelShape = rank === 3 ? [s.kh, s.kw, C, s.mult] : [s.kw, C, s.mult];
+  const specs: ParamSpec[] = [
+    {
+      key: 'kernel',
+      shape: kernelShape,
+      init: { glorot: [s.kh * s.kw * C, s.kh * s.kw * OC] },
+      trainable: true,
+      kerasName: 'depthwise_kernel',
+    },
+  ];
+  if (l.useBias) specs.push({ key: 'bias', shape: [OC], init: 'zeros', trainable: true, kerasName: 'bias' });
+  return specs;
+}
+
+/** tfjs forward of a depthwise conv on [N, H, W, C] (a sequence is [N, 1, T, C]). */
+export function depthwiseTf(x: tf.Tensor4D, kernel: tf.Tensor4D, s: DwSpec, custom: boolean): tf.Tensor4D {
+  return depthwiseCustomGrad(x, kernel, s, custom);
+}
+
+/** Keras depth multiplier, dilation and channels-last checks both kinds share. */
+export function dwKerasCommon(l: KerasLayer, k: KerasContext) {
+  k.checkChannelsLast(l);
+  const act = k.activation(l, ['relu', 'linear']);
+  if (act.after.length) k.unsupported(l, 'a fused softmax');
+  return {
+    mult: Number(l.config.depth_multiplier ?? 1),
+    activation: act.activation as 'linear' | 'relu',
+    useBias: (l.config.use_bias ?? true) as boolean,
+  };
+}
+
+/** Pruning: a depthwise conv passes channels through; it keeps the kernel and bias of the kept ones. */
+function keepInputs(s: DwSpec, p: LayerParams, keep: number[], C: number): LayerParams {
+  const taps = s.kh * s.kw;
+  const M = s.mult;
+  const out: LayerParams = { ...p, kernel: W.keepKernelInputs(p.kernel!, taps, C, keep, M) };
+  if (p.bias)
+    out.bias = Float32Array.from(
+      { length: keep.length * M },
+      (_, i) => p.bias![keep[(i / M) | 0] * M + (i % M)],
+    );
+  return out;
+}
+
+/** The channels after a depthwise conv of the kept input channels: each with its M outputs. */
+export function multipliedChannels(keep: number[], M: number): number[] {
+  return keep.flatMap((c) => Array.from({ length: M }, (_, m) => c * M + m));
+}
+
+/** A depthwise layer's output channels follow its input (C * M): folding reads the inferred shape. */
+function channelsUnknown(): number {
+  throw new Error('the output channels of a depthwise conv depend on its input; read the inferred shape');
+}
+
+/** Builds a depthwise operator module from what distinguishes its kind. */
+export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
+  kd: DepthwiseKind<L>,
+): OpModule<L, Q> {
+  const { kind } = kd;
+  const geometryOf = (l: L, info: { inShape: Shape }) => dwGeometry(kd.spec(l), info.inShape);
+  const parts = W.weightedParts<L, Q>({
+    kind,
+    schemaFields: {
+      kernel: pairSchema,
+      strides: pairSchema,
+      dilation: pairSchema,
+      padding: z.enum(kd.paddings as [string, ...string[]]),
+      pad: z.tuple([natInt, natInt]),
+      depthMultiplier: posInt,
+    },
+    outChannels: channelsUnknown,
+    rows: (l, info, kernel) => {
+      const g = geometryOf(l, info);
+      return depthwiseRows(g.kh * g.kw, g.OC, kernel);
+    },
+    fields: (l, ctx) => {
+      const g = geometryOf(l, ctx.info);
+      return {
+        kind,
+        kernel: [g.kh, g.kw],
+        strides: [g.sh, g.sw],
+        dilation: [g.dh, g.dw],
+        padding: g.padding,
+        pad: [g.padTop, g.padLeft],
+        depthMultiplier: g.mult,
+      } as unknown as Omit<Q, keyof WeightedQ>;
+    },
+    geometry: () => {
+      throw new Error('a depthwise conv has its own kernel plan');
+    },
+    view: () => ({}),
+  });
+  return {
+    kind,
+    title: kd.title,
+    infer(l, [x], fail) {
+      if (x.flat || x.shape.length !== kd.rank)
+        fail(`a ${kd.title} needs a rank-${kd.rank} tensor, got [${x.shape.join(', ')}]`);
+      const s = kd.spec(l);
+      if ([s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.mult].some((v) => !Number.isInteger(v) || v < 1))
+        fail('sizes, strides, dilations and the depth multiplier must be integers >= 1');
+      const g = dwGeometry(s, x.shape);
+      if (g.OH < 1 || g.OW < 1) fail('the kernel is larger than the input');
+      const shape = kd.rank === 3 ? [g.OH, g.OW, g.OC] : [g.OW, g.OC];
+      const taps = g.kh * g.kw;
+      return {
+        shape,
+        flat: false,
+        params: taps * g.OC + (l.useBias ? g.OC : 0),
+        macs: g.OH * g.OW * g.OC * taps,
+      };
+    },
+    arch: { schema: kd.archSchema, toLayer: (s, { name }) => kd.toLayer(s, name) },
+    keras: { classNames: [kd.title], fromKeras: (l, k) => ({ layers: [kd.fromKeras(l, k)] }) },
+    params: (l, info) => dwParams(l, kd.spec(l), planeOf(info.inShape)[2], kd.rank),
+    tfjs: {
+      layer: (l) => kd.tfjsLayer(l),
+      forward(l, [x], ctx: TfContext) {
+        const s = kd.spec(l);
+        const k = ctx.param('kernel')!;
+        const C = x.shape[x.rank - 1];
+        const x4 = (kd.rank === 3 ? x : x.expandDims(1)) as tf.Tensor4D;
+        const k4 = k.reshape([s.kh, s.kw, C, s.mult]) as tf.Tensor4D;
+        const y = depthwiseTf(x4, k4, s, ctx.customGrad);
+        return W.biasAndActivation(kd.rank === 3 ? y : y.squeeze([1]), l, ctx);
+      },
+    },
+    floatForward(l, info: NodeInfo, p, [x]) {
+      const g = geometryOf(l, info);
+      const r = depthwiseRows(g.kh * g.kw, g.OC, p.kernel!);
+      const taps = g.kh * g.kw;
+      return depthwiseLoop(
+        g,
+        x,
+        (o) => r.data.subarray(o * taps, (o + 1) * taps),
+        (o) => (p.bias ? p.bias[o] : 0),
+        (_o, acc) => W.activate(acc, l.activation),
+        new Float32Array(g.OH * g.OW * g.OC),
+      );
+    },
+    pruning: {
+      keepInputs: (l, p, keep, C) => {
+        const s = kd.spec(l);
+        return {
+          params: p.kernel ? keepInputs(s, p, keep, C) : p,
+          stop: false,
+          ...(s.mult > 1 ? { passOn: { keep: multipliedChannels(keep, s.mult), channels: C * s.mult } } : {}),
+        };
+      },
+    },
+    ...parts.stages,
+    quantized: {
+      toIr: (q) =>
+        kd.layer({ kind, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) }, specOfQ(q), q.relu),
+      ...parts.quantized,
+      check(q, { info, inFracs, fail }) {
+        const g = dwGeometry(specOfQ(q), info.inShape);
+        W.checkWeighted(q, g.OC, g.kh * g.kw, inFracs[0], fail);
+        if (q.pad[0] !== g.padTop || q.pad[1] !== g.padLeft)
+          fail(`pad [${q.pad.join(', ')}], expected [${g.padTop}, ${g.padLeft}] for '${q.padding}'`);
+      },
+      reference(q, [x], row) {
+        const g = dwGeometry(specOfQ(q), q.inShape);
+        const shifts = Array.from({ length: g.OC }, (_, o) =>
+          requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac),
+        );
+        return depthwiseLoop(
+          g,
+          x,
+          row,
+          (o) => q.bias[o],
+          (o, acc) => requantize(acc, shifts[o], q.relu),
+          new Int8Array(g.OH * g.OW * g.OC),
+        );
+      },
+    },
+    codegen: {
+      alias: 'none',
+      prepare: (q) => prepareDepthwise(q),
+      view: (q, base, ctx) => depthwiseView(q, base, ctx.prepared as DwFacts),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// C generation (templates/kernels/depthwise.c.hbs).
+
+/**
+ * Scratch layout: four zero-padded int16 planes (one group of four input channels, copied together
+ * from the channels-last input), decoded words of four output channels, this channel's tap pairs,
+ * the decode LUT.
+ */
+interface DwFacts {
+  g: DwGeometry;
+  /** Padded plane: rows, columns (room for the zero-weight tap after an odd row). */
+  PH: number;
+  PW: number;
+  planeAt: number;
+  wbAt: number;
+  wrAt: number;
+  lutAt: number;
+  lut: { kb: number; checked: boolean } | null;
+  bytes: number;
+}
+
+function prepareDepthwise(q: QDepthwise): { scratchBytes: number; data: DwFacts } {
+  const g = dwGeometry(specOfQ(q), q.inShape);
+  const qp = Math.ceil(g.kw / 2);
+  const PH = Math.max(g.H + g.padTop, (g.OH - 1) * g.sh + (g.kh - 1) * g.dh + 1);
+  // Even, so that every plane row starts 4-byte aligned.
+  const PW = alignUp(Math.max(g.W + g.padLeft, (g.OW - 1) * g.sw + (2 * qp - 1) * g.dw + 1), 2);
+  const taps = g.kh * g.kw;
+  const w = weightsView(q.weights);
+  const values = w.packed ? new Int8Array(0) : decodeWeights(q.weights).values;
+  const lut = w.table ? chooseLut(q.weights, values) : null;
+  const planeAt = 0;
+  const wbAt = isDirect(g) ? 0 : alignUp(2 * 4 * PH * PW);
+  const wrAt = wbAt + 16 * Math.ceil(taps / 2);
+  // The unrolled paths keep the tap pairs in registers: no room for them.
+  const lutAt = wrAt + (isDirect(g) || (g.dw === 1 && g.sw === 1) ? 0 : 4 * g.kh * qp);
+  const bytes = lutAt + (lut ? 4 * 2 ** lut.kb : 0);
+  return { scratchBytes: bytes, data: { g, PH, PW, planeAt, wbAt, wrAt, lutAt, lut, bytes } };
+}
+
+/**
+ * The unrolled body of a block of nbv x nbh outputs (rows oy.., columns ox..) at unit stride and
+ * dilation along W: for each plane row R and pair offset j, one load of the int16 pair at (R, j) and
+ * the SMLADs of every output (r, c) that uses it as the pair q of its kernel row i (R = r * sh + i * dh,
+ * j = c + 2q), with tap-pair word k = i * qp + q and accumulator a = r * nbh + c.
+ */
+function blockSteps(g: DwGeometry, PW: number, nbv: number, nbh: number) {
+  const qp = Math.ceil(g.kw / 2);
+  const byLoad = new Map<number, { a: number; k: number }[]>();
+  for (let r = 0; r < nbv; r++)
+    for (let c = 0; c < nbh; c++)
+      for (let i = 0; i < g.kh; i++)
+        for (let q = 0; q < qp; q++) {
+          const off = (r * g.sh + i * g.dh) * PW + c + 2 * q;
+          if (!byLoad.has(off)) byLoad.set(off, []);
+          byLoad.get(off)!.push({ a: r * nbh + c, k: i * qp + q });
+        }
+  return [...byLoad.entries()].sort((x, y) => x[0] - y[0]).map(([off, macs]) => ({ off, macs }));
+}
+
+/**
+ * Blocks of outputs: four rows of one column when the kernel has several rows (the loads of the
+ * overlapping rows are shared without extra pair offsets), else four columns of one row.
+ */
+function unitStrideView(g: DwGeometry, PW: number) {
+  const [nbv, nbh] = g.kh > 1 && g.OH >= 4 ? [4, 1] : [1, 4];
+  const outs = Array.from({ length: nbv * nbh }, (_, a) => ({
+    a,
+    off: Math.floor(a / nbh) * g.OW * g.OC + (a % nbh) * g.OC,
+  }));
+  return {
+    nbv,
+    nbh,
+    outs,
+    blockSteps: blockSteps(g, PW, nbv, nbh),
+    oneSteps: blockSteps(g, PW, 1, 1),
+    colTail: nbh > 1 && g.OW % nbh !== 0,
+    rowTail: nbv > 1 && g.OH % nbv !== 0,
+  };
+}
+
+/** One-row kernels at unit stride and dilation along W read the int8 input directly (no planes). */
+export function isDirect(g: DwGeometry): boolean {
+  return g.kh === 1 && g.sw === 1 && g.dw === 1;
+}
+
+/** One step of a direct block: load a value, pack a pair, multiply-accumulate or store an output. */
+type DirectStep =
+  | { load: true; v: number; zero: boolean; off: number }
+  | { pack: true; p: number; lo: number; hi: number }
+  | { mac: true; a: number; src: string; k: number; init: boolean }
+  | { store: true; a: number; off: number; skip: boolean };
+
+/**
+ * The direct path's blocks of four outputs (columns 4b..4b+3 of one row). Output u of a block takes
+ * its kernel pair q from the input pair at block offset i = u + 2q: packed as p{i} when both taps are
+ * used, the raw value v{i} when the pair's high tap weight is zero (the last of an odd kernel). Every
+ * block after the first inherits the pairs and values at offsets >= 4 of the one before (renamed
+ * i - 4), so in steady state each block loads four values and packs at most four pairs.
+ */
+function directPlan(g: DwGeometry) {
+  const qp = Math.ceil(g.kw / 2);
+  const full = new Set<number>();
+  const lo = new Set<number>();
+  for (let u = 0; u < 4; u++) for (let q = 0; q < qp; q++) (2 * q + 1 < g.kw ? full : lo).add(u + 2 * q);
+  for (const i of full) lo.delete(i);
+  const valuesOf = (pairs: number[]) => new Set([...pairs.flatMap((i) => [i, i + 1]), ...lo]);
+  const built = [...full].filter((i) => !full.has(i + 4));
+  const steadyValues = valuesOf(built);
+  const inherited = [...steadyValues].filter((j) => steadyValues.has(j + 4));
+  const loaded = [...steadyValues].filter((j) => !steadyValues.has(j + 4)).sort((a, b) => a - b);
+  const firstValues = valuesOf([...full]);
+  /** Steps of block b; `first` packs everything itself, `guard` makes edge loads zeros and skips stores. */
+  const steps = (b: number, first: boolean, guard: boolean): DirectStep[] => {
+    const have = new Set<string>(first ? [] : [...inherited.map((j) => `v${j}`)]);
+    if (!first) for (const i of full) if (full.has(i + 4)) have.add(`p${i}`);
+    const out: DirectStep[] = [];
+    const value = (j: number) => {
+      if (have.has(`v${j}`)) return;
+      have.add(`v${j}`);
+      const t = 4 * b - g.padLeft + j;
+      out.push({ load: true, v: j, zero: guard && (t < 0 || t >= g.W), off: (guard ? t : j) * g.C });
+    };
+    const started = new Set<number>();
+    const last = Math.max(...full, ...lo);
+    for (let i = 0; i <= last; i++) {
+      if (full.has(i) && !have.has(`p${i}`)) {
+        value(i);
+        value(i + 1);
+        have.add(`p${i}`);
+        out.push({ pack: true, p: i, lo: i, hi: i + 1 });
+      } else if (lo.has(i)) value(i);
+      for (let u = 0; u < 4; u++) {
+        const q = (i - u) / 2;
+        if (!Number.isInteger(q) || q < 0 || q >= qp) continue;
+        out.push({ mac: true, a: u, src: full.has(i) ? `p${i}` : `v${i}`, k: q, init: !started.has(u) });
+        started.add(u);
+        if (q === qp - 1)
+          out.push({
+            store: true,
+            a: u,
+            off: (guard ? 4 * b + u : u) * g.OC,
+            skip: guard && 4 * b + u >= g.OW,
+          });
+      }
+    }
+    // Loads a block makes for the next one (values it does not use itself) come last.
+    if (!first) for (const j of loaded) value(j);
+    else for (const j of firstValues) value(j);
+    return out;
+  };
+  // Ascending, so that p0 = p4 reads p4 before p4 = p8 overwrites it.
+  const carries = [
+    ...[...full].filter((i) => full.has(i + 4)).map((i) => ({ to: `p${i}`, from: `p${i + 4}`, i })),
+    ...inherited.map((j) => ({ to: `v${j}`, from: `v${j + 4}`, i: j + 0.5 })),
+  ].sort((a, b) => a.i - b.i);
+  const blocks = Math.ceil(g.OW / 4);
+  const inside = (b: number) =>
+    b >= 1 &&
+    4 * b + 3 < g.OW &&
+    loaded.every((j) => 4 * b - g.padLeft + j >= 0 && 4 * b - g.padLeft + j < g.W);
+  const loopBlocks = Array.from({ length: blocks }, (_, b) => b).filter(inside);
+  const [from, to] = loopBlocks.length ? [loopBlocks[0], loopBlocks[loopBlocks.length - 1] + 1] : [1, 1];
+  const edge = (b: number) => ({ steps: steps(b, b === 0, true), carries: b + 1 < blocks ? carries : [] });
+  const vars = new Set<string>([...firstValues].map((j) => `v${j}`));
+  for (const i of full) vars.add(`p${i}`);
+  return {
+    vars: [...vars],
+    words: Array.from({ length: qp }, (_, k) => ({ k, mask: 2 * k + 1 === g.kw })),
+    head: Array.from({ length: Math.min(from, blocks) }, (_, b) => edge(b)),
+    loop:
+      from < to
+        ? {
+            from,
+            to,
+            x: (4 * from - g.padLeft) * g.C,
+            y: 4 * from * g.OC,
+            steps: steps(from, false, false),
+            carries,
+            xStep: 4 * g.C,
+            yStep: 4 * g.OC,
+          }
+        : null,
+    tail: Array.from({ length: blocks - Math.max(to, 1) }, (_, k) => edge(Math.max(to, 1) + k)),
+  };
+}
+
+/**
+ * Where tap pair k = i * qp + q (taps t0 = i * kw + 2q and t0 + 1 of the row) lies in the decoded words
+ * (word w holds taps 2w, 2w + 1): a whole word, its low half alone (the last pair of an odd row), the
+ * high half of one and the low half of the next, or a high half alone.
+ */
+function tapWords(g: DwGeometry) {
+  const qp = Math.ceil(g.kw / 2);
+  return Array.from({ length: g.kh * qp }, (_, k) => {
+    const t0 = Math.floor(k / qp) * g.kw + 2 * (k % qp);
+    const both = 2 * (k % qp) + 1 < g.kw;
+    const odd = t0 % 2 === 1;
+    return {
+      k,
+      w0: t0 >> 1,
+      w1: (t0 + 1) >> 1,
+      whole: !odd && both,
+      low: !odd && !both,
+      straddle: odd && both,
+      high: odd && !both,
+    };
+  });
+}
+
+function depthwiseView(q: QDepthwise, base: LayerViewBase, f: DwFacts): LayerView {
+  const w = weightsView(q.weights);
+  const requant = requantView(q, (o) => W.wFracOf(q, o));
+  const g = f.g;
+  const taps = g.kh * g.kw;
+  const at = base.scratchAt;
+  const decode = {
+    direct8: w.direct,
+    packed: w.packed && !w.direct,
+    huffman: w.huffman,
+    rle: w.rle,
+    stream: !w.direct,
+    lut: f.lut !== null,
+    kb: f.lut?.kb ?? 0,
+    checked: f.lut?.checked ?? false,
+  };
+  const uses: UsedFunction[] = [];
+  if (decode.stream) uses.push('bits');
+  if (decode.direct8) uses.push('packed', 'expand8');
+  if (decode.packed) uses.push('packed', 'packedRows');
+  if (decode.lut) uses.push('huffToken');
+  if (decode.huffman) uses.push('huffRows', decode.checked ? 'huffRowsChecked' : 'huffRowsFast');
+  if (decode.rle) uses.push('rle', 'rleRows');
+  const blocks = Math.ceil(g.OC / 4);
+  return {
+    ...base,
+    // The flash data template sizes the bias array by outC: the channels, whatever the rank.
+    outC: g.OC,
+    weights: w,
+    requant,
+    decode,
+    uses,
+    hasStatus: !w.direct,
+    weightBytes: w.declaredBytes + requant.biasBytes,
+    tableBytes: 2 * (w.table?.declaredEntries ?? 0) + requant.shiftBytes,
+    dw: {
+      ...g,
+      taps,
+      qp: Math.ceil(g.kw / 2),
+      pairs: Math.ceil(taps / 2),
+      PH: f.PH,
+      PW: f.PW,
+      planeAt: (at + f.planeAt) / 2,
+      planeSize: f.PH * f.PW,
+      wbAt: (at + f.wbAt) / 4,
+      wrAt: (at + f.wrAt) / 4,
+      lutAt: (at + f.lutAt) / 4,
+      blocks,
+      lastN: g.OC - 4 * (blocks - 1),
+      partial: g.OC % 4 !== 0,
+      rowStep: g.dh * f.PW,
+      /** Tap pairs are adjacent in the plane: one (unaligned) 32-bit load each. */
+      dense: g.dw === 1,
+      /** Unit stride and dilation along W: blocks of outputs share their pair loads. */
+      unit: !isDirect(g) && g.dw === 1 && g.sw === 1,
+      /** One-row kernel at unit stride and dilation along W: int8 input read directly, blocks of four. */
+      direct: isDirect(g) ? directPlan(g) : null,
+      ...unitStrideView(g, f.PW),
+      /** The unrolled paths cut the tap pairs from the decoded words at compile-time places. */
+      fixedWords: isDirect(g) || (g.dw === 1 && g.sw === 1),
+      tapWords: tapWords(g),
+      groups: Math.ceil(g.C / 4),
+      fullGroups: Math.floor(g.C / 4),
+      wPairs: Math.floor(g.W / 2),
+      wOdd: g.W % 2 === 1,
+      inSize: g.H * g.W * g.C,
+    },
+  };
+}
