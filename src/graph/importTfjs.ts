@@ -135,9 +135,15 @@ function fusedActivation(l: KerasLayer, allowed: readonly string[]): { activatio
   const a = l.config.activation ?? 'linear';
   const name = typeof a === 'string' ? a : (a?.class_name ?? a?.config?.name);
   if (name === 'linear' || name === null || name === undefined) return { activation: 'linear', after: [] };
-  if (!allowed.includes(name)) return unsupported(l, `activation '${name}' (${allowed.join(', ')})`);
-  // An activation whose operator fuses into its producer stays fused; others follow as a layer.
-  if (activationOp(name)?.deploy?.rule === 'activation') return { activation: name, after: [] };
+  // Any activation with an operator follows as its own layer (relu6, sigmoid, ...); one the
+  // producer can fuse and whose operator fuses stays fused.
+  if (!allowed.includes(name) && !activationOp(name))
+    return unsupported(
+      l,
+      `activation '${name}' (${[...new Set([...allowed, ...activationNames()])].join(', ')})`,
+    );
+  if (allowed.includes(name) && activationOp(name)?.deploy?.rule === 'activation')
+    return { activation: name, after: [] };
   return { activation: 'linear', after: [activationLayer(name, `${l.name}_${name}`)] };
 }
 
@@ -149,16 +155,16 @@ const KERAS: KerasContext = {
   activation: fusedActivation,
 };
 
+/** Keras activation names some operator stands for. */
+function activationNames(): string[] {
+  return registeredOps().flatMap((op) => (op.keras?.activationName ? [op.keras.activationName] : []));
+}
+
 /** The IR layers of a Keras `Activation` layer. */
 function activationLayers(l: KerasLayer): Layer[] {
   const a = String(l.config.activation);
   if (a === 'linear') return [];
-  if (!activationOp(a)) {
-    const known = registeredOps().flatMap((op) =>
-      op.keras?.activationName ? [op.keras.activationName] : [],
-    );
-    unsupported(l, `activation '${a}' (${[...known, 'linear'].join(', ')})`);
-  }
+  if (!activationOp(a)) unsupported(l, `activation '${a}' (${[...activationNames(), 'linear'].join(', ')})`);
   return [activationLayer(a, l.name)];
 }
 

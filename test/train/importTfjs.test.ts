@@ -157,6 +157,36 @@ describe('tfjs Layers import', () => {
     expect((err as TinyforgeError).hint).toMatch(/Conv1D.*Dense.*MaxPooling1D/);
   }
 
+  it('imports fused activations the producer cannot fuse as their own layers, same outputs', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv1d({
+          inputShape: [T, C],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'sigmoid',
+          name: 'cs',
+        }),
+        tf.layers.flatten({ name: 'fl' }),
+        tf.layers.dense({ units: 3, activation: 'tanh', name: 'dt' }),
+      ],
+    });
+    const dir = mkdtempSync(join(tmp, 'fused-'));
+    await saveLayersModel(m, dir);
+    const imported = importTfjsLayersModel(join(dir, 'model.json'));
+    expect(imported.graph.layers.map((l) => l.kind)).toEqual([
+      'conv1d',
+      'sigmoid',
+      'flatten',
+      'dense',
+      'tanh',
+    ]);
+    const x = input(4, 21);
+    expectClose(ours(imported, x), (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    m.dispose();
+    x.dispose();
+  });
+
   it('rejects unsupported layers and options, naming layer, type and the limit', async () => {
     await expectRejected(
       [tf.layers.conv1d({ inputShape: [T, C], filters: 4, kernelSize: 3, activation: 'elu', name: 'el' })],
