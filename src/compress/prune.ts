@@ -98,6 +98,15 @@ export function pruneFilters(model: FloatModel, fraction: number): FloatModel {
   if (!(fraction >= 0 && fraction < 1))
     throw new TinyforgeError(`filter fraction must be in [0, 1), got ${fraction}`, 'usage');
   const infos = inferShapes(model.graph);
+  // The walk below follows the chain; with branches a pruned tensor also reaches layers off it
+  // (a residual Add would sum mismatched channels), so such graphs are refused, not half pruned.
+  const branchy = infos.find((n, i) => n.inputs.length !== 1 || n.inputs[0] !== i - 1);
+  if (branchy)
+    throw new TinyforgeError(
+      `structured pruning needs a chain of layers, but layer '${branchy.layer.name}' reads ${branchy.inputs.length > 1 ? 'several tensors' : 'a tensor other than the previous output'}`,
+      'usage',
+      'prune single weights instead (--prune without --structured)',
+    );
   const layers = [...model.graph.layers];
   const params: Record<string, LayerParams> = { ...model.params };
   for (let li = 0; li < layers.length; li++) {

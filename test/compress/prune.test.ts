@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { archToGraph } from '../../src/graph/arch.js';
+import { initParams } from '../../src/train/forward.js';
 import type { FloatModel } from '../../src/graph/ir.js';
 import { inferShapes } from '../../src/graph/ir.js';
 import type { AnyLayer } from '../helpers/layers.js';
@@ -88,6 +90,23 @@ describe('magnitude pruning', () => {
 });
 
 describe('structured filter pruning', () => {
+  it('refuses a graph with a residual Add instead of summing mismatched channels', () => {
+    const graph = archToGraph(
+      {
+        layers: [
+          { type: 'conv1d', name: 'a', filters: 6, kernelSize: 3, padding: 'same' },
+          { type: 'conv1d', name: 'b', filters: 6, kernelSize: 3, padding: 'same' },
+          { type: 'add', inputs: ['a', 'b'] },
+          { type: 'gap1d' },
+          { type: 'dense', units: 'classes' },
+        ],
+      },
+      { inputShape: [16, 3], classNames: ['x', 'y'] },
+    );
+    const model: FloatModel = { graph, params: initParams(graph, 2) };
+    expect(() => pruneFilters(model, 0.5)).toThrow(/structured pruning needs a chain of layers.*'add_1'/);
+  });
+
   it('removing zero-norm filters leaves the function unchanged and shrinks shapes', () => {
     const m = tinyModel(3);
     // Make filters 1, 4 and 6 of c1 dead (zero weights and bias): removing them must not change outputs.
