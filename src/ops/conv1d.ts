@@ -283,17 +283,7 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
   },
   floatForward,
   pruning: {
-    keepOutputs(l, p, keep) {
-      const Co = l.filters;
-      const w = p.kernel!;
-      const rowsOf = w.length / Co;
-      const kernel = new Float32Array(rowsOf * keep.length);
-      for (let r = 0; r < rowsOf; r++) keep.forEach((o, i) => (kernel[r * keep.length + i] = w[r * Co + o]));
-      return {
-        layer: { ...l, filters: keep.length },
-        params: { ...p, kernel, ...(p.bias ? { bias: Float32Array.from(keep, (o) => p.bias![o]) } : {}) },
-      };
-    },
+    keepOutputs: W.keepFilters,
     // kernel [k, Cin, Co]: keep input channels of every tap.
     keepInputs: (l, p, keep, Cin) => ({
       params: { ...p, kernel: W.keepKernelInputs(p.kernel!, l.kernelSize, Cin, keep, l.filters) },

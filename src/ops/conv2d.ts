@@ -6,9 +6,9 @@
 // positions; any other runs as a grid (src/codegen/kernelPlan.ts gridCopy, docs/architecture.md).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { archName } from './archFields.js';
+import { archName, both, window2dArchFields, window2dLayer, type Pair, type Window2D } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
-import { outLength, padLeft, windowSpan, type NodeInfo, type Padding } from '../graph/types.js';
+import { outLength, padLeft, windowSpan, type NodeInfo } from '../graph/types.js';
 import { natInt, padding as paddingSchema, posInt } from '../qmodel/schemaParts.js';
 import { conv2dCustomGrad } from '../train/conv2d.js';
 import type { Geometry } from '../codegen/kernelPlan.js';
@@ -17,41 +17,26 @@ import type { OpModule } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
-type Pair = [number, number];
-
-export interface Conv2DLayer extends WeightedLayer {
+export interface Conv2DLayer extends WeightedLayer, Window2D {
   kind: 'conv2d';
   filters: number;
-  kernelSize: Pair;
-  strides: Pair;
-  dilation: Pair;
-  padding: Padding;
 }
 
-export interface QConv2D extends WeightedQ {
+export interface QConv2D extends WeightedQ, Window2D {
   kind: 'conv2d';
   filters: number;
-  kernelSize: Pair;
-  strides: Pair;
-  dilation: Pair;
-  padding: Padding;
   /** Zero rows above and columns left of the input (Keras 'same': floor(total/2) each). */
   pad: Pair;
 }
 
 const KIND = 'conv2d';
-const pair = z.union([posInt, z.tuple([posInt, posInt])]);
-const both = (v: number | Pair): Pair => (Array.isArray(v) ? [v[0], v[1]] : [v, v]);
 const pairSchema = z.tuple([posInt, posInt]);
 
 const archSchema = z.strictObject({
   type: z.literal(KIND),
   name: archName,
   filters: posInt,
-  kernelSize: pair,
-  strides: pair.default(1),
-  dilation: pair.default(1),
-  padding: paddingSchema.default('valid'),
+  ...window2dArchFields,
   activation: z.enum(['linear', 'relu']).default('linear'),
   useBias: z.boolean().default(true),
 });
@@ -238,10 +223,7 @@ export const conv2d: OpModule<Conv2DLayer, QConv2D> = {
         kind: KIND,
         name,
         filters: a.filters,
-        kernelSize: both(a.kernelSize),
-        strides: both(a.strides),
-        dilation: both(a.dilation),
-        padding: a.padding,
+        ...window2dLayer(a),
         activation: a.activation,
         useBias: a.useBias,
       };
@@ -298,17 +280,7 @@ export const conv2d: OpModule<Conv2DLayer, QConv2D> = {
   },
   floatForward,
   pruning: {
-    keepOutputs(l, p, keep) {
-      const Co = l.filters;
-      const w = p.kernel!;
-      const rowsOf = w.length / Co;
-      const kernel = new Float32Array(rowsOf * keep.length);
-      for (let r = 0; r < rowsOf; r++) keep.forEach((o, i) => (kernel[r * keep.length + i] = w[r * Co + o]));
-      return {
-        layer: { ...l, filters: keep.length },
-        params: { ...p, kernel, ...(p.bias ? { bias: Float32Array.from(keep, (o) => p.bias![o]) } : {}) },
-      };
-    },
+    keepOutputs: W.keepFilters,
     // kernel [kh, kw, Cin, Co]: keep input channels of every tap.
     keepInputs: (l, p, keep, Cin) => ({
       params: {

@@ -6,7 +6,17 @@
 // quantized, one row of kh*kw taps per output channel o = c*M + m (src/qmodel/model.ts).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { archName } from './archFields.js';
+import {
+  archName,
+  paddings1d,
+  window1dArchFields,
+  window1dLayer,
+  window2dArchFields,
+  window2dLayer,
+  type Pair,
+  type Window1D,
+  type Window2D,
+} from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
 import {
   outLength,
@@ -150,9 +160,6 @@ export interface DepthwiseKind<L extends DepthwiseLayer> {
   spec(l: L): DwSpec;
   /** The float layer of a geometry (quantized layers go back to the IR through it). */
   layer(base: { kind: L['kind']; name: string; inputs?: readonly string[] }, s: DwSpec, relu: boolean): L;
-  archSchema: z.ZodObject;
-  toLayer(spec: Record<string, unknown>, name: string): L;
-  fromKeras(l: KerasLayer, k: KerasContext): L;
   paddings: readonly string[];
   tfjsLayer(l: L): tf.layers.Layer;
 }
@@ -197,6 +204,116 @@ export function dwKerasCommon(l: KerasLayer, k: KerasContext) {
     activation: act.activation as 'linear' | 'relu',
     useBias: (l.config.use_bias ?? true) as boolean,
   };
+}
+
+/** The DwSpec of a 1D layer (depthwise or separable): the 2D kernel with H = 1. */
+export function dwSpec1d(l: Window1D & { depthMultiplier: number }): DwSpec {
+  return {
+    kh: 1,
+    kw: l.kernelSize,
+    sh: 1,
+    sw: l.stride,
+    dh: 1,
+    dw: l.dilation,
+    mult: l.depthMultiplier,
+    padding: l.padding,
+  };
+}
+
+/** The DwSpec of a 2D layer (depthwise or separable). */
+export function dwSpec2d(l: Window2D & { depthMultiplier: number }): DwSpec {
+  return {
+    kh: l.kernelSize[0],
+    kw: l.kernelSize[1],
+    sh: l.strides[0],
+    sw: l.strides[1],
+    dh: l.dilation[0],
+    dw: l.dilation[1],
+    mult: l.depthMultiplier,
+    padding: l.padding,
+  };
+}
+
+/** Keras window of a 1D depthwise or separable layer (padding one of `paddings`). */
+export function window1dKeras(
+  l: KerasLayer,
+  k: KerasContext,
+  paddings: readonly string[] = paddings1d,
+): Window1D {
+  const padding = String(l.config.padding ?? 'valid');
+  if (!paddings.includes(padding)) k.unsupported(l, `padding '${padding}'`);
+  return {
+    kernelSize: k.one(l.config.kernel_size),
+    stride: k.one(l.config.strides ?? 1),
+    dilation: k.one(l.config.dilation_rate ?? 1),
+    padding: padding as ConvPadding,
+  };
+}
+
+/** Keras window of a 2D depthwise or separable layer: sizes an int or a list of two. */
+export function window2dKeras(l: KerasLayer, k: KerasContext): Window2D {
+  const two = (v: unknown): Pair => {
+    const a = Array.isArray(v) ? v.map(Number) : [Number(v), Number(v)];
+    if (a.length !== 2) k.unsupported(l, `size ${JSON.stringify(v)}`);
+    return [a[0], a[1]];
+  };
+  return {
+    kernelSize: two(l.config.kernel_size),
+    strides: two(l.config.strides ?? 1),
+    dilation: two(l.config.dilation_rate ?? 1),
+    padding: k.padding(l),
+  };
+}
+
+/** The architecture-file schema of a depthwise or separable kind: `fields`, then its window's. */
+export function windowArchSchema(kind: string, rank: 2 | 3, fields: z.ZodRawShape) {
+  return z.strictObject({
+    type: z.literal(kind),
+    ...fields,
+    ...(rank === 3 ? window2dArchFields : window1dArchFields),
+  });
+}
+
+/** The window of a parsed architecture-file entry of a depthwise or separable kind. */
+export function archWindow(rank: 2 | 3, a: Record<string, unknown>): Window1D | Window2D {
+  return rank === 3 ? window2dLayer(a as unknown as Window2D) : window1dLayer(a as unknown as Window1D);
+}
+
+/** The window of a Keras depthwise or separable layer. */
+export function kerasWindow(
+  rank: 2 | 3,
+  l: KerasLayer,
+  k: KerasContext,
+  paddings?: readonly string[],
+): Window1D | Window2D {
+  return rank === 3 ? window2dKeras(l, k) : window1dKeras(l, k, paddings);
+}
+
+/** Output length of a 1D depthwise window over T samples (Keras: 'same' and 'causal' give ceil(T / stride)). */
+export function dwOutLength1d(T: number, s: DwSpec): number {
+  return s.padding === 'valid' ? Math.floor((T - (s.kw - 1) * s.dw - 1) / s.sw) + 1 : Math.ceil(T / s.sw);
+}
+
+/** Keras config of a 1D depthwise or separable layer's window, multiplier and activation (model.json). */
+export function keras1dConfig(
+  l: Window1D & WeightedLayer & { depthMultiplier: number },
+): tf.serialization.ConfigDict {
+  return {
+    kernel_size: [l.kernelSize],
+    strides: [l.stride],
+    dilation_rate: [l.dilation],
+    padding: l.padding,
+    depth_multiplier: l.depthMultiplier,
+    activation: l.activation,
+    use_bias: l.useBias,
+    data_format: 'channels_last',
+  };
+}
+
+/** The bias (when there is one) and the fused ReLU of a 1D tfjs layer's output. */
+export function biasRelu(y: tf.Tensor, bias: tf.LayerVariable | undefined, activation: string): tf.Tensor {
+  const z2 = bias ? tf.add(y, bias.read()) : y;
+  return activation === 'relu' ? tf.relu(z2) : z2;
 }
 
 /** Pruning: a depthwise conv passes channels through; it keeps the kernel and bias of the kept ones. */
@@ -280,8 +397,36 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
         macs: g.OH * g.OW * g.OC * taps,
       };
     },
-    arch: { schema: kd.archSchema, toLayer: (s, { name }) => kd.toLayer(s, name) },
-    keras: { classNames: [kd.title], fromKeras: (l, k) => ({ layers: [kd.fromKeras(l, k)] }) },
+    arch: {
+      schema: windowArchSchema(kd.kind, kd.rank, dwArchFields),
+      toLayer: (s, { name }) => {
+        const a = s as z.output<z.ZodObject<typeof dwArchFields>>;
+        const layer = {
+          kind: kd.kind,
+          name,
+          ...archWindow(kd.rank, s),
+          depthMultiplier: a.depthMultiplier,
+          activation: a.activation,
+          useBias: a.useBias,
+        };
+        return layer as unknown as L;
+      },
+    },
+    keras: {
+      classNames: [kd.title],
+      fromKeras(l, k) {
+        const c = dwKerasCommon(l, k);
+        const layer = {
+          kind: kd.kind,
+          name: l.name,
+          ...kerasWindow(kd.rank, l, k, kd.paddings),
+          depthMultiplier: c.mult,
+          activation: c.activation,
+          useBias: c.useBias,
+        };
+        return { layers: [layer as unknown as L] };
+      },
+    },
     params: (l, info) => dwParams(l, kd.spec(l), planeOf(info.inShape)[2], kd.rank),
     tfjs: {
       layer: (l) => kd.tfjsLayer(l),

@@ -12,7 +12,7 @@ import { archName } from './archFields.js';
 import { channelsOf, type Layer, type LayerParams, type NodeInfo, type Shape } from '../graph/types.js';
 import { posInt } from '../qmodel/schemaParts.js';
 import { TinyforgeError } from '../util/errors.js';
-import { depthwiseTf, type DwSpec } from './depthwise.js';
+import { archWindow, depthwiseTf, kerasWindow, windowArchSchema, type DwSpec } from './depthwise.js';
 import type { KerasContext, KerasLayer, OpModule, ParamSpec } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer } from './weighted.js';
@@ -34,10 +34,6 @@ export interface SeparableKind<L extends SeparableLayer, D extends Layer, P exte
   pointwise: OpModule<P>;
   /** The depthwise layer (no bias, linear; reads the layer's inputs) and the pointwise one (its name). */
   parts(l: L): { dw: D; pw: P };
-  archSchema: z.ZodObject;
-  toLayer(spec: Record<string, unknown>, name: string): L;
-  /** The layer of a Keras config (activation and channels checked by the caller). */
-  fromKeras(l: KerasLayer, k: KerasContext, common: SeparableCommon): L;
   tfjsLayer(l: L): tf.layers.Layer;
 }
 
@@ -165,12 +161,29 @@ export function separableOp<L extends SeparableLayer, D extends Layer, P extends
         macs: (d.macs ?? 0) + (p.macs ?? 0),
       };
     },
-    arch: { schema: kd.archSchema, toLayer: (s, { name }) => kd.toLayer(s, name), widthKey: 'filters' },
+    arch: {
+      schema: windowArchSchema(kd.kind, kd.rank, sepArchFields),
+      toLayer: (s, { name }) => {
+        const a = s as z.output<z.ZodObject<typeof sepArchFields>>;
+        const layer = {
+          kind: kd.kind,
+          name,
+          filters: a.filters,
+          ...archWindow(kd.rank, s),
+          depthMultiplier: a.depthMultiplier,
+          activation: a.activation,
+          useBias: a.useBias,
+        };
+        return layer as unknown as L;
+      },
+      widthKey: 'filters',
+    },
     keras: {
       classNames: [kd.title],
       fromKeras(l, k) {
         const { common, after } = kerasCommon(l, k);
-        return { layers: [kd.fromKeras(l, k, common), ...after] };
+        const layer = { kind: kd.kind, name: l.name, ...common, ...kerasWindow(kd.rank, l, k) };
+        return { layers: [layer as unknown as L, ...after] };
       },
     },
     params: (l, info) => sepParams(l, kd.spec(l), channelsOf(info.inShape), kd.rank),

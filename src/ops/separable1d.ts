@@ -2,44 +2,17 @@
 // multiplier; no bias) then a pointwise Conv1D (kernel 1) with the bias and the fused activation.
 // One layer in training and in files; two layers once deployed (separable.ts).
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
-import type { ConvPadding } from '../graph/types.js';
-import { posInt } from '../qmodel/schemaParts.js';
+import { window1dLayer, type Window1D } from './archFields.js';
 import { conv1d, type Conv1DLayer } from './conv1d.js';
 import { depthwise1d, type DepthwiseConv1DLayer } from './depthwise1d.js';
-import { depthwiseName, separableOp, separableTf, sepArchFields, type SeparableLayer } from './separable.js';
-import type { DwSpec } from './depthwise.js';
+import { depthwiseName, separableOp, separableTf, type SeparableLayer } from './separable.js';
+import { biasRelu, dwOutLength1d, dwSpec1d as spec, keras1dConfig } from './depthwise.js';
 
-export interface SeparableConv1DLayer extends SeparableLayer {
+export interface SeparableConv1DLayer extends SeparableLayer, Window1D {
   kind: 'separable1d';
-  kernelSize: number;
-  stride: number;
-  dilation: number;
-  padding: ConvPadding;
 }
 
 const KIND = 'separable1d';
-const paddings = ['same', 'valid', 'causal'] as const;
-
-const archSchema = z.strictObject({
-  type: z.literal(KIND),
-  ...sepArchFields,
-  kernelSize: posInt,
-  stride: posInt.default(1),
-  dilation: posInt.default(1),
-  padding: z.enum(paddings).default('valid'),
-});
-
-const spec = (l: SeparableConv1DLayer): DwSpec => ({
-  kh: 1,
-  kw: l.kernelSize,
-  sh: 1,
-  sw: l.stride,
-  dh: 1,
-  dw: l.dilation,
-  mult: l.depthMultiplier,
-  padding: l.padding,
-});
 
 function parts(l: SeparableConv1DLayer): { dw: DepthwiseConv1DLayer; pw: Conv1DLayer } {
   return {
@@ -47,10 +20,7 @@ function parts(l: SeparableConv1DLayer): { dw: DepthwiseConv1DLayer; pw: Conv1DL
       kind: 'depthwise1d',
       name: depthwiseName(l),
       ...(l.inputs ? { inputs: l.inputs } : {}),
-      kernelSize: l.kernelSize,
-      stride: l.stride,
-      dilation: l.dilation,
-      padding: l.padding,
+      ...window1dLayer(l),
       depthMultiplier: l.depthMultiplier,
       activation: 'linear',
       useBias: false,
@@ -88,10 +58,7 @@ class TfSeparableConv1D extends tf.layers.Layer {
   }
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [N, T] = inputShape as number[];
-    const s = spec(this.l);
-    const L =
-      s.padding === 'valid' ? Math.floor((T - (s.kw - 1) * s.dw - 1) / s.sw) + 1 : Math.ceil(T / s.sw);
-    return [N, L, this.l.filters];
+    return [N, dwOutLength1d(T, spec(this.l)), this.l.filters];
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
@@ -99,22 +66,14 @@ class TfSeparableConv1D extends tf.layers.Layer {
       const dwK = this.depthwiseKernel!.read();
       const pwK = this.pointwiseKernel!.read();
       const y = separableTf(x.expandDims(1), dwK, pwK, spec(this.l), this.l.filters, false).squeeze([1]);
-      const z2 = this.bias ? tf.add(y, this.bias.read()) : y;
-      return this.l.activation === 'relu' ? tf.relu(z2) : z2;
+      return biasRelu(y, this.bias, this.l.activation);
     });
   }
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
       filters: this.l.filters,
-      kernel_size: [this.l.kernelSize],
-      strides: [this.l.stride],
-      dilation_rate: [this.l.dilation],
-      padding: this.l.padding,
-      depth_multiplier: this.l.depthMultiplier,
-      activation: this.l.activation,
-      use_bias: this.l.useBias,
-      data_format: 'channels_last',
+      ...keras1dConfig(this.l),
     };
   }
 }
@@ -128,34 +87,5 @@ export const separable1d = separableOp<SeparableConv1DLayer, DepthwiseConv1DLaye
   depthwise: depthwise1d,
   pointwise: conv1d,
   parts,
-  archSchema,
-  toLayer(s, name) {
-    const a = s as z.output<typeof archSchema>;
-    return {
-      kind: KIND,
-      name,
-      filters: a.filters,
-      kernelSize: a.kernelSize,
-      stride: a.stride,
-      dilation: a.dilation,
-      padding: a.padding,
-      depthMultiplier: a.depthMultiplier,
-      activation: a.activation,
-      useBias: a.useBias,
-    };
-  },
-  fromKeras(l, k, c) {
-    const padding = String(l.config.padding ?? 'valid');
-    if (!(paddings as readonly string[]).includes(padding)) k.unsupported(l, `padding '${padding}'`);
-    return {
-      kind: KIND,
-      name: l.name,
-      ...c,
-      kernelSize: k.one(l.config.kernel_size),
-      stride: k.one(l.config.strides ?? 1),
-      dilation: k.one(l.config.dilation_rate ?? 1),
-      padding: padding as ConvPadding,
-    };
-  },
   tfjsLayer: (l) => new TfSeparableConv1D(l),
 });

@@ -2,47 +2,17 @@
 // multiplier; no bias) then a pointwise 1x1 Conv2D with the bias and the fused activation.
 // One layer in training and in files; two layers once deployed (separable.ts).
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
-import type { Padding } from '../graph/types.js';
-import { posInt } from '../qmodel/schemaParts.js';
+import { window2dLayer, type Window2D } from './archFields.js';
 import { conv2d, type Conv2DLayer } from './conv2d.js';
 import { depthwise2d, type DepthwiseConv2DLayer } from './depthwise2d.js';
-import { depthwiseName, separableOp, sepArchFields, type SeparableLayer } from './separable.js';
-import type { DwSpec } from './depthwise.js';
+import { depthwiseName, separableOp, type SeparableLayer } from './separable.js';
+import { dwSpec2d as spec } from './depthwise.js';
 
-type Pair = [number, number];
-
-export interface SeparableConv2DLayer extends SeparableLayer {
+export interface SeparableConv2DLayer extends SeparableLayer, Window2D {
   kind: 'separable2d';
-  kernelSize: Pair;
-  strides: Pair;
-  dilation: Pair;
-  padding: Padding;
 }
 
 const KIND = 'separable2d';
-const pair = z.union([posInt, z.tuple([posInt, posInt])]);
-const both = (v: number | Pair): Pair => (Array.isArray(v) ? [v[0], v[1]] : [v, v]);
-
-const archSchema = z.strictObject({
-  type: z.literal(KIND),
-  ...sepArchFields,
-  kernelSize: pair,
-  strides: pair.default(1),
-  dilation: pair.default(1),
-  padding: z.enum(['same', 'valid']).default('valid'),
-});
-
-const spec = (l: SeparableConv2DLayer): DwSpec => ({
-  kh: l.kernelSize[0],
-  kw: l.kernelSize[1],
-  sh: l.strides[0],
-  sw: l.strides[1],
-  dh: l.dilation[0],
-  dw: l.dilation[1],
-  mult: l.depthMultiplier,
-  padding: l.padding,
-});
 
 function parts(l: SeparableConv2DLayer): { dw: DepthwiseConv2DLayer; pw: Conv2DLayer } {
   return {
@@ -50,10 +20,7 @@ function parts(l: SeparableConv2DLayer): { dw: DepthwiseConv2DLayer; pw: Conv2DL
       kind: 'depthwise2d',
       name: depthwiseName(l),
       ...(l.inputs ? { inputs: l.inputs } : {}),
-      kernelSize: l.kernelSize,
-      strides: l.strides,
-      dilation: l.dilation,
-      padding: l.padding,
+      ...window2dLayer(l),
       depthMultiplier: l.depthMultiplier,
       activation: 'linear',
       useBias: false,
@@ -84,13 +51,6 @@ class KerasSeparableConv2D extends TfSeparableConv2D {
   }
 }
 
-/** Keras sizes: an int or a list of two. */
-function two(v: unknown, unsupported: (what: string) => never): Pair {
-  const a = Array.isArray(v) ? v.map(Number) : [Number(v), Number(v)];
-  if (a.length !== 2) unsupported(`size ${JSON.stringify(v)}`);
-  return [a[0], a[1]];
-}
-
 export const separable2d = separableOp<SeparableConv2DLayer, DepthwiseConv2DLayer, Conv2DLayer>({
   kind: KIND,
   title: 'SeparableConv2D',
@@ -99,34 +59,6 @@ export const separable2d = separableOp<SeparableConv2DLayer, DepthwiseConv2DLaye
   depthwise: depthwise2d,
   pointwise: conv2d,
   parts,
-  archSchema,
-  toLayer(s, name) {
-    const a = s as z.output<typeof archSchema>;
-    return {
-      kind: KIND,
-      name,
-      filters: a.filters,
-      kernelSize: both(a.kernelSize),
-      strides: both(a.strides),
-      dilation: both(a.dilation),
-      padding: a.padding,
-      depthMultiplier: a.depthMultiplier,
-      activation: a.activation,
-      useBias: a.useBias,
-    };
-  },
-  fromKeras(l, k, c) {
-    const u = (what: string) => k.unsupported(l, what);
-    return {
-      kind: KIND,
-      name: l.name,
-      ...c,
-      kernelSize: two(l.config.kernel_size, u),
-      strides: two(l.config.strides ?? 1, u),
-      dilation: two(l.config.dilation_rate ?? 1, u),
-      padding: k.padding(l),
-    };
-  },
   tfjsLayer: (l) =>
     new KerasSeparableConv2D({
       name: l.name,

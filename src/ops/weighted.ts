@@ -12,7 +12,7 @@ import {
   requantShift,
   weightRange,
 } from '../fixedpoint/semantics.js';
-import type { Layer } from '../graph/types.js';
+import type { Layer, LayerParams } from '../graph/types.js';
 import { codedWeightsProblem } from '../qmodel/coding/index.js';
 import type { CodedWeights, QLayer } from '../qmodel/model.js';
 import { codedWeightsSchema, biasSchema, fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
@@ -97,6 +97,26 @@ export function keepKernelInputs(
       for (let o = 0; o < outs; o++) kernel[(b * keep.length + ci) * outs + o] = old[(b * C + c) * outs + o];
     });
   return kernel;
+}
+
+/**
+ * Pruning of a conv's filters: keeps the listed output channels (the last kernel axis, [..., Co])
+ * and their biases.
+ */
+export function keepFilters<L extends WeightedLayer & { filters: number }>(
+  l: L,
+  p: LayerParams,
+  keep: number[],
+): { layer: L; params: LayerParams } {
+  const Co = l.filters;
+  const w = p.kernel!;
+  const rowsOf = w.length / Co;
+  const kernel = new Float32Array(rowsOf * keep.length);
+  for (let r = 0; r < rowsOf; r++) keep.forEach((o, i) => (kernel[r * keep.length + i] = w[r * Co + o]));
+  return {
+    layer: { ...l, filters: keep.length },
+    params: { ...p, kernel, ...(p.bias ? { bias: Float32Array.from(keep, (o) => p.bias![o]) } : {}) },
+  };
 }
 
 /** The tfjs tail of a weighted layer: bias, then the fused activation. */

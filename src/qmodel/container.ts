@@ -5,8 +5,14 @@ import { crc32 } from './crc32.js';
 
 /** "TFM" then 0x00: the first four bytes of every .tfm file. */
 export const TFM_MAGIC = Uint8Array.of(0x54, 0x46, 0x4d, 0x00);
-/** Format version this build writes and the only one it reads. */
-export const FORMAT_VERSION = 1;
+/**
+ * Format version this build writes. Version 2 added layer kinds and fields (rank-3 shapes, 2D and
+ * depthwise convolutions, merges, table activations, dilation); a version-1 file is a valid
+ * version-2 file, so both are read.
+ */
+export const FORMAT_VERSION = 2;
+/** Versions this build reads. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 /** magic (4) + version (4) + header length (4) + payload length (4). */
 export const PREAMBLE_BYTES = 16;
 export const CRC_BYTES = 4;
@@ -43,9 +49,9 @@ export function unpackTfm(buf: Uint8Array, name: string): { header: unknown; pay
   if (buf.length < PREAMBLE_BYTES + CRC_BYTES) fail(`file is truncated (${buf.length} bytes)`, recompress);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     fail(
-      `unsupported .tfm format version ${version} (this tinyforge reads version ${FORMAT_VERSION})`,
+      `unsupported .tfm format version ${version} (this tinyforge reads versions ${READABLE_VERSIONS.join(' and ')})`,
       version > FORMAT_VERSION ? 'use the tinyforge version that wrote it, or a newer one' : recompress,
     );
   }

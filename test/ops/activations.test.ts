@@ -8,11 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { initBackend } from '../../src/train/backend.js';
 import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
@@ -45,13 +42,13 @@ import {
   windows,
   type Tensor,
 } from './opModels.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-const dataset = generateSynthetic({ seed: 9, train: 240, test: 120 });
-const data = prepareData(dataset, { valFraction: 0.2 });
+const { dataset, data } = syntheticData(9, 240, 120);
 const ACTS = [
   { type: 'clippedrelu', maxValue: 2.5 },
   { type: 'leakyrelu', alpha: 0.1 },
@@ -155,16 +152,7 @@ describe('activations in tfjs and the float forward', () => {
   });
 
   it('compress: table activations get the calibrated format, the others keep their input format', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 6) });
-    await fit(graph, vars, data.train, { epochs: 2, batchSize: 32, lr: 0.01, seed: 6, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      DEFAULT_COMPRESS_OPTIONS,
-    );
+    const { q, report } = await trainAndCompress(graph, data, { seed: 6, epochs: 2 });
     const byKind = (kind: string) => q.layers.find((l) => l.kind === kind)!;
     expect((byKind('leakyrelu') as QLeakyReLU).outFrac).toBe((byKind('leakyrelu') as QLeakyReLU).inFrac);
     // Sigmoid's outputs lie in (0, 1): at least 6 fractional bits.

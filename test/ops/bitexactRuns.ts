@@ -11,14 +11,24 @@ import { randomInput } from '../helpers/randomModel.js';
 import { buildRunner, runRunner } from '../codegen/cbuild.js';
 import { runOnTarget } from '../kernels/target.js';
 
+/** `n` random windows of `m`'s input. */
+export function randomWindows(m: CompressedModel, seed: number, n: number): Int8Array[] {
+  return Array.from({ length: n }, (_, i) => randomInput(m, seed * 100 + i));
+}
+
 /** Random windows plus the extremes (all -128, all 0, all 127). */
 export function windowsFor(m: CompressedModel, seed: number, n = 5): Int8Array[] {
   const size = m.inputShape[0] * m.inputShape[1];
-  const ws = Array.from({ length: n }, (_, i) => randomInput(m, seed * 100 + i));
+  const ws = randomWindows(m, seed, n);
   return [...ws, new Int8Array(size).fill(-128), new Int8Array(size), new Int8Array(size).fill(127)];
 }
 
-function expectSame(ms: CompressedModel[], inputs: Int8Array[][], got: (m: number, w: number) => number[]) {
+/** Every model's logits `got` on every window are the host reference's. */
+export function expectSame(
+  ms: CompressedModel[],
+  inputs: Int8Array[][],
+  got: (m: number, w: number) => number[],
+) {
   ms.forEach((m, i) => {
     const p = prepareReference(m);
     inputs[i].forEach((x, w) => {
@@ -68,4 +78,54 @@ export function bitExactSuite(tag: string, ms: () => CompressedModel[]): void {
     expect(run.dsp.every((d) => d === 1)).toBe(true);
     expectSame(models, inputs, (m, w) => Array.from(run.logits[m][w] ?? []));
   }, 600_000);
+}
+
+/**
+ * Registers the conv kernels' bit-exactness tests of `ms` on `inputs`: five host compilers and
+ * flags, QEMU (TF_DSP), and QEMU at -O1, -Os and -O3 on the first 14 models. Temp dirs go to `dirs`.
+ */
+export function convBitExactTests(
+  tag: string,
+  ms: CompressedModel[],
+  inputs: Int8Array[][],
+  dirs: string[],
+): void {
+  const temp = (prefix: string): string => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+  for (const { cc, opt } of [
+    { cc: 'gcc', opt: ['-O2'] },
+    { cc: 'gcc', opt: ['-O0'] },
+    { cc: 'gcc', opt: ['-O3', '-funroll-loops'] },
+    { cc: 'clang', opt: ['-Os'] },
+    { cc: 'clang', opt: ['-O2'] },
+  ]) {
+    it(`${cc} ${opt.join(' ')} gives the reference logits bit for bit`, async () => {
+      const dir = temp(`tf-${tag}-`);
+      const out = await runRunner(await buildRunner(dir, ms, { cc, cflags: opt }), dir, ms, inputs);
+      expect(out.stderr).toBe('');
+      expect(out.exitCode).toBe(0);
+      expectSame(ms, inputs, (m, w) => Array.from(out.results[m].windows[w].logits));
+    });
+  }
+
+  it('gives the reference logits bit for bit on the Cortex-M4 (QEMU, TF_DSP)', async () => {
+    const run = await runOnTarget(temp(`tf-${tag}-m4-`), ms, inputs);
+    expect(run.dsp.every((d) => d === 1)).toBe(true);
+    expectSame(ms, inputs, (m, w) => Array.from(run.logits[m][w] ?? []));
+  }, 600_000);
+
+  // The kernels pin every register their assembly uses: each optimization level must still build and
+  // agree (at -O0 the firmware runs the portable C: TF_DSP needs an optimizing build).
+  for (const opt of ['-O1', '-Os', '-O3']) {
+    it(`gives the reference logits bit for bit on the Cortex-M4 at ${opt}`, async () => {
+      const dir = temp('tf-conv-opt-');
+      const sub = ms.slice(0, 14);
+      const run = await runOnTarget(dir, sub, inputs.slice(0, 14), { optLevel: opt });
+      expect(run.dsp.every((d) => d === 1)).toBe(true);
+      expectSame(sub, inputs.slice(0, 14), (m, w) => Array.from(run.logits[m][w] ?? []));
+    }, 600_000);
+  }
 }

@@ -2,19 +2,13 @@
 // definition, the generated C on the host (gcc and clang, several optimization levels) and on the
 // Cortex-M4 under QEMU against the reference over many random layers (every coding, widths 2..8,
 // per-layer and per-channel formats), and training on the wasm backend.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
-import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { initBackend } from '../../src/train/backend.js';
-import { fit } from '../../src/train/fit.js';
-import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
+import { initParams } from '../../src/train/forward.js';
 import { loadModelDir, saveModelDir } from '../../src/train/modelDir.js';
 import { conv1dCustomGrad, padInput } from '../../src/train/conv1d.js';
 import { decodeWeights } from '../../src/qmodel/coding/index.js';
@@ -28,9 +22,9 @@ import { CODINGS } from '../../src/qmodel/model.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { randomInput } from '../helpers/randomModel.js';
 import { randomOpModel } from '../helpers/randomOps/index.js';
-import { buildRunner, runRunner } from '../codegen/cbuild.js';
-import { runOnTarget } from '../kernels/target.js';
 import { buildView } from '../../src/codegen/view.js';
+import { expectTrainsAndAgrees, syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
+import { convBitExactTests, randomWindows } from './bitexactRuns.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -46,26 +40,9 @@ function models(n: number, seed0: number): CompressedModel[] {
   return out;
 }
 
-function windows(m: CompressedModel, seed: number, n: number): Int8Array[] {
-  return Array.from({ length: n }, (_, i) => randomInput(m, seed * 100 + i));
-}
-
-function expectSame(ms: CompressedModel[], inputs: Int8Array[][], got: (m: number, w: number) => number[]) {
-  ms.forEach((m, i) => {
-    const p = prepareReference(m);
-    inputs[i].forEach((x, w) => {
-      expect({ model: i, window: w, logits: got(i, w) }).toEqual({
-        model: i,
-        window: w,
-        logits: Array.from(runPrepared(p, x).logits),
-      });
-    });
-  });
-}
-
 describe('Conv1D generated C', () => {
   const ms = models(42, 7100);
-  const inputs = ms.map((m, i) => windows(m, i, 6));
+  const inputs = ms.map((m, i) => randomWindows(m, i, 6));
 
   it('draws dilated, causal, strided and every-coding layers', () => {
     const seen = new Set<string>();
@@ -88,43 +65,7 @@ describe('Conv1D generated C', () => {
       expect(seen).toContain(w);
   });
 
-  for (const { cc, opt } of [
-    { cc: 'gcc', opt: ['-O2'] },
-    { cc: 'gcc', opt: ['-O0'] },
-    { cc: 'gcc', opt: ['-O3', '-funroll-loops'] },
-    { cc: 'clang', opt: ['-Os'] },
-    { cc: 'clang', opt: ['-O2'] },
-  ]) {
-    it(`${cc} ${opt.join(' ')} gives the reference logits bit for bit`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'tf-conv1d-'));
-      dirs.push(dir);
-      const out = await runRunner(await buildRunner(dir, ms, { cc, cflags: opt }), dir, ms, inputs);
-      expect(out.stderr).toBe('');
-      expect(out.exitCode).toBe(0);
-      expectSame(ms, inputs, (m, w) => Array.from(out.results[m].windows[w].logits));
-    });
-  }
-
-  it('gives the reference logits bit for bit on the Cortex-M4 (QEMU, TF_DSP)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tf-conv1d-m4-'));
-    dirs.push(dir);
-    const run = await runOnTarget(dir, ms, inputs);
-    expect(run.dsp.every((d) => d === 1)).toBe(true);
-    expectSame(ms, inputs, (m, w) => Array.from(run.logits[m][w] ?? []));
-  }, 600_000);
-
-  // The kernels pin every register their assembly uses: each optimization level must still build and
-  // agree (at -O0 the firmware runs the portable C: TF_DSP needs an optimizing build).
-  for (const opt of ['-O1', '-Os', '-O3']) {
-    it(`gives the reference logits bit for bit on the Cortex-M4 at ${opt}`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'tf-conv-opt-'));
-      dirs.push(dir);
-      const sub = ms.slice(0, 14);
-      const run = await runOnTarget(dir, sub, inputs.slice(0, 14), { optLevel: opt });
-      expect(run.dsp.every((d) => d === 1)).toBe(true);
-      expectSame(sub, inputs.slice(0, 14), (m, w) => Array.from(run.logits[m][w] ?? []));
-    }, 600_000);
-  }
+  convBitExactTests('conv1d', ms, inputs, dirs);
 });
 
 /** The definition, spelt out: an explicitly zero-padded input, every tap, a rounding shift (ties up). */
@@ -174,8 +115,7 @@ describe('Conv1D with dilation and causal padding: training and compression (was
   beforeAll(async () => {
     await initBackend({ quiet: true });
   });
-  const dataset = generateSynthetic({ seed: 5, train: 200, test: 80 });
-  const data = prepareData(dataset, { valFraction: 0.2 });
+  const { dataset, data } = syntheticData(5, 200, 80);
   const graph = archToGraph(
     {
       layers: [
@@ -193,19 +133,7 @@ describe('Conv1D with dilation and causal padding: training and compression (was
   const convs = graph.layers.filter((l) => l.kind === 'conv1d').map((l) => l.name);
 
   it('trains (every kernel moves), and tfjs and the float forward agree', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 3) });
-    const before = convs.map((n) => readParams(vars)[n].kernel!.slice());
-    await fit(graph, vars, data.train, { epochs: 1, batchSize: 32, lr: 0.01, seed: 3, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    convs.forEach((n, i) => expect(Array.from(model.params[n].kernel!)).not.toEqual(Array.from(before[i])));
-    const x = data.test.x.subarray(0, 128 * 9);
-    const trace = floatForward(model, x).outputs;
-    const ours = trace[trace.length - 1];
-    const theirs = tf.tidy(() =>
-      forward(graph, vars, tf.tensor3d(x, [1, 128, 9]), { logits: true }).dataSync(),
-    );
-    for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(theirs[i], 3);
-    disposeVars(vars);
+    await expectTrainsAndAgrees(graph, data, convs);
   });
 
   it('saves dilation_rate and causal padding in model.json and loads them back', async () => {
@@ -224,16 +152,7 @@ describe('Conv1D with dilation and causal padding: training and compression (was
   });
 
   it('compresses (BatchNorm folded), and the reference agrees with the float model on most windows', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 6) });
-    await fit(graph, vars, data.train, { epochs: 3, batchSize: 32, lr: 0.01, seed: 6, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      DEFAULT_COMPRESS_OPTIONS,
-    );
+    const { q, report } = await trainAndCompress(graph, data, { seed: 6, epochs: 3 });
     expect(q.layers.map((l) => l.kind)).toEqual(['conv1d', 'conv1d', 'conv1d', 'gap1d', 'dense']);
     expect(q.layers.map((l) => (l as QConv1D).dilation ?? 1).slice(0, 3)).toEqual([2, 3, 1]);
     expect(report.fixedAccuracy).toBeGreaterThan(report.floatAccuracy - 0.08);

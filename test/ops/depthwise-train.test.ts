@@ -9,13 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/prng.js';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph, type ArchSpec } from '../../src/graph/arch.js';
 import { deployableGraph } from '../../src/graph/fold.js';
 import type { FloatModel, LayerParams, ModelGraph } from '../../src/graph/types.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
+import { DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { compressionHooks, fakeQuantKernel } from '../../src/compress/finetune.js';
 import { quantizeModel } from '../../src/compress/quantize.js';
 import { fracBitsFor, quantizeValue } from '../../src/fixedpoint/semantics.js';
@@ -26,14 +24,14 @@ import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
 import { loadModelDir, saveModelDir } from '../../src/train/modelDir.js';
 import { tempDir } from '../helpers/temp.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 let backend = '';
 beforeAll(async () => {
   backend = (await initBackend({ quiet: true })).name;
 });
 
-const dataset = generateSynthetic({ seed: 21, train: 200, test: 60 });
-const data = prepareData(dataset, { valFraction: 0.2 });
+const { dataset, data } = syntheticData(21, 200, 60);
 const shapeOf = { inputShape: [128, 9] as [number, number], classNames: dataset.classNames };
 const WINDOW = 128 * 9;
 
@@ -196,16 +194,11 @@ describe('compressModel with depthwise and separable convs', () => {
     '%s: fine-tunes, quantizes and runs in the reference',
     async (kind) => {
       const graph = NETS[kind];
-      const vars = createVars({ graph, params: initParams(graph, 8) });
-      await fit(graph, vars, data.train, { epochs: 2, batchSize: 32, lr: 0.01, seed: 8, progress: 'none' });
-      const model = { graph, params: readParams(vars) };
-      disposeVars(vars);
-      const { model: q, report } = await compressModel(
-        model,
-        data.normalization,
-        { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-        { ...DEFAULT_COMPRESS_OPTIONS, finetuneEpochs: 1, bits: 6 },
-      );
+      const { q, report } = await trainAndCompress(graph, data, {
+        seed: 8,
+        epochs: 2,
+        options: { ...DEFAULT_COMPRESS_OPTIONS, finetuneEpochs: 1, bits: 6 },
+      });
       expect(q.layers.map((l) => l.kind)).toContain(kind === 'depthwise1d' ? 'depthwise1d' : 'depthwise2d');
       expect(report.fixedAccuracy).toBeGreaterThan(report.floatAccuracy - 0.15);
     },

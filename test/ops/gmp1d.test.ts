@@ -4,23 +4,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { initBackend } from '../../src/train/backend.js';
 import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
 import { loadModelDir, saveModelDir } from '../../src/train/modelDir.js';
 import { tempDir } from '../helpers/temp.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-const dataset = generateSynthetic({ seed: 5, train: 240, test: 120 });
-const data = prepareData(dataset, { valFraction: 0.2 });
+const { dataset, data } = syntheticData(5, 240, 120);
 const graph = archToGraph(
   {
     layers: [
@@ -58,16 +55,7 @@ describe('GlobalMaxPooling1D through the registry', () => {
   });
 
   it('compresses, and the host reference agrees with the float model on most windows', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 6) });
-    await fit(graph, vars, data.train, { epochs: 3, batchSize: 32, lr: 0.01, seed: 6, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      DEFAULT_COMPRESS_OPTIONS,
-    );
+    const { q, report } = await trainAndCompress(graph, data, { seed: 6, epochs: 3 });
     expect(q.layers.map((l) => l.kind)).toEqual(['conv1d', 'gmp1d', 'dense']);
     expect(report.fixedAccuracy).toBeGreaterThan(report.floatAccuracy - 0.05);
   });

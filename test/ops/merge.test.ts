@@ -6,11 +6,8 @@
 // stays within 4 instructions per element.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { initBackend } from '../../src/train/backend.js';
 import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
@@ -35,13 +32,13 @@ import {
   windows,
   type Tensor,
 } from './opModels.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-const dataset = generateSynthetic({ seed: 7, train: 240, test: 120 });
-const data = prepareData(dataset, { valFraction: 0.2 });
+const { dataset, data } = syntheticData(7, 240, 120);
 /** A residual block (Add of a conv and its input branch) and a Concatenate of two branches. */
 const graph = archToGraph(
   {
@@ -133,16 +130,7 @@ describe('Add and Concatenate in tfjs and the float forward', () => {
   });
 
   it('compresses: the Add output format is the calibrated one, at most the coarsest input', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 5) });
-    await fit(graph, vars, data.train, { epochs: 2, batchSize: 32, lr: 0.01, seed: 5, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      DEFAULT_COMPRESS_OPTIONS,
-    );
+    const { q, report } = await trainAndCompress(graph, data, { seed: 5, epochs: 2 });
     const add = q.layers.find((l) => l.kind === 'add') as QMerge;
     const cat = q.layers.find((l) => l.kind === 'concat') as QConcat;
     expect(add.outFrac).toBeLessThanOrEqual(Math.min(...add.inFracs));

@@ -66,98 +66,61 @@ export class ModelBuilder {
     return this.push({ ...l, inputs: [x.name] } as QLayer, outFrac);
   }
 
-  add(xs: Tensor[], outFrac: number): Tensor {
-    const l: QMerge = {
-      kind: 'add',
-      name: this.name('add'),
-      inputs: xs.map((x) => x.name),
+  /** The fields of a layer of `kind` on x of x's shape. */
+  private unary<K extends string>(kind: K, x: Tensor) {
+    return { kind, name: this.name(kind), inputs: [x.name], inShape: x.shape, outShape: x.shape };
+  }
+
+  /** The fields of a merge of `kind` of xs to outFrac. */
+  private merge<K extends string>(kind: K, xs: Tensor[], outShape: number[], outFrac: number) {
+    const inputs = xs.map((x) => x.name);
+    return {
+      kind,
+      name: this.name(kind),
+      inputs,
       inShape: xs[0].shape,
-      outShape: xs[0].shape,
+      outShape,
       inFracs: xs.map((x) => x.frac),
       outFrac,
     };
+  }
+
+  add(xs: Tensor[], outFrac: number): Tensor {
+    const l: QMerge = this.merge('add', xs, xs[0].shape, outFrac);
     return this.push(l, outFrac);
   }
 
   concat(xs: Tensor[], outFrac: number): Tensor {
     const channels = xs.map((x) => x.shape[x.shape.length - 1]);
     const outShape = [...xs[0].shape.slice(0, -1), channels.reduce((a, b) => a + b, 0)];
-    const l: QConcat = {
-      kind: 'concat',
-      name: this.name('concat'),
-      inputs: xs.map((x) => x.name),
-      inShape: xs[0].shape,
-      outShape,
-      inFracs: xs.map((x) => x.frac),
-      outFrac,
-      channels,
-    };
+    const l: QConcat = { ...this.merge('concat', xs, outShape, outFrac), channels };
     return this.push(l, outFrac);
   }
 
   /** A table activation of x, to outFrac (LeakyReLU: its input's format). */
   lut(kind: 'sigmoid' | 'tanh' | 'hardswish', x: Tensor, outFrac: number): Tensor {
-    const l: QLut = {
-      kind,
-      name: this.name(kind),
-      inputs: [x.name],
-      inShape: x.shape,
-      outShape: x.shape,
-      inFrac: x.frac,
-      outFrac,
-    };
+    const l: QLut = { ...this.unary(kind, x), inFrac: x.frac, outFrac };
     return this.push(l, outFrac);
   }
 
   leaky(x: Tensor, alpha: number): Tensor {
-    const l: QLeakyReLU = {
-      kind: 'leakyrelu',
-      name: this.name('leakyrelu'),
-      inputs: [x.name],
-      inShape: x.shape,
-      outShape: x.shape,
-      alpha,
-      inFrac: x.frac,
-      outFrac: x.frac,
-    };
+    const l: QLeakyReLU = { ...this.unary('leakyrelu', x), alpha, inFrac: x.frac, outFrac: x.frac };
     return this.push(l, x.frac);
   }
 
   clipped(x: Tensor, maxValue: number): Tensor {
-    const l: QClippedReLU = {
-      kind: 'clippedrelu',
-      name: this.name('clippedrelu'),
-      inputs: [x.name],
-      inShape: x.shape,
-      outShape: x.shape,
-      maxValue,
-      frac: x.frac,
-    };
+    const l: QClippedReLU = { ...this.unary('clippedrelu', x), maxValue, frac: x.frac };
     return this.push(l, x.frac);
   }
 
   relu(x: Tensor): Tensor {
-    const l: QFormatKeeping = {
-      kind: 'relu',
-      name: this.name('relu'),
-      inputs: [x.name],
-      inShape: x.shape,
-      outShape: x.shape,
-      frac: x.frac,
-    };
+    const l: QFormatKeeping = { ...this.unary('relu', x), frac: x.frac };
     return this.push(l, x.frac);
   }
 
   /** Ends the model with a Flatten of x: the logits are x itself. */
   finish(x: Tensor, seed: number): CompressedModel {
-    const l: QFormatKeeping = {
-      kind: 'flatten',
-      name: this.name('flatten'),
-      inputs: [x.name],
-      inShape: x.shape,
-      outShape: [1, sizeOf(x.shape)],
-      frac: x.frac,
-    };
+    const l: QFormatKeeping = { ...this.unary('flatten', x), outShape: [1, sizeOf(x.shape)], frac: x.frac };
     this.layers.push(l);
     const [, C] = this.inputShape;
     const m: CompressedModel = {

@@ -7,8 +7,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
 import { inferShapes, type Layer, type ModelGraph, type Padding } from '../../src/graph/ir.js';
 import { floatForward } from '../../src/compress/floatForward.js';
@@ -27,6 +25,7 @@ import { randomOpModel } from '../helpers/randomOps/index.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
 import { tempDir } from '../helpers/temp.js';
 import { bitExactSuite, windowsFor } from './bitexactRuns.js';
+import { syntheticData } from '../helpers/trainCompress.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
@@ -283,8 +282,7 @@ describe('1D pooling on the same training path', () => {
 });
 
 describe('2D pooling through training and model.json', () => {
-  const dataset = generateSynthetic({ seed: 5, train: 240, test: 60 });
-  const data = prepareData(dataset, { valFraction: 0.2 });
+  const { dataset, data } = syntheticData(5, 240, 60);
   const graph = archToGraph(
     {
       layers: [

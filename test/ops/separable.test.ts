@@ -7,27 +7,25 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/prng.js';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph, type ArchSpec } from '../../src/graph/arch.js';
 import { deployableGraph, expandComposites } from '../../src/graph/fold.js';
 import { inferShapes } from '../../src/graph/ir.js';
 import type { FloatModel, LayerParams, ModelGraph } from '../../src/graph/types.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
+import { DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { initBackend } from '../../src/train/backend.js';
 import { fit } from '../../src/train/fit.js';
 import { createVars, disposeVars, forward, initParams, readParams } from '../../src/train/forward.js';
 import { loadModelDir, saveModelDir } from '../../src/train/modelDir.js';
 import { tempDir } from '../helpers/temp.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 let backend = '';
 beforeAll(async () => {
   backend = (await initBackend({ quiet: true })).name;
 });
 
-const dataset = generateSynthetic({ seed: 11, train: 200, test: 60 });
-const data = prepareData(dataset, { valFraction: 0.2 });
+const { dataset, data } = syntheticData(11, 200, 60);
 const shapeOf = { inputShape: [128, 9] as [number, number], classNames: dataset.classNames };
 
 /** Every parameter drawn at random (biases and BatchNorm statistics too, so nothing is trivial). */
@@ -319,16 +317,11 @@ describe.each([
   });
 
   it('compresses into the expanded quantized layers', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 10) });
-    await fit(graph, vars, data.train, { epochs: 2, batchSize: 32, lr: 0.01, seed: 10, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      { ...DEFAULT_COMPRESS_OPTIONS, finetuneEpochs: 1 },
-    );
+    const { q, report } = await trainAndCompress(graph, data, {
+      seed: 10,
+      epochs: 2,
+      options: { ...DEFAULT_COMPRESS_OPTIONS, finetuneEpochs: 1 },
+    });
     const kinds = q.layers.map((l) => `${l.kind}:${l.name}`);
     expect(kinds).toContain(`${rank === 2 ? 'depthwise1d' : 'depthwise2d'}:sep_depthwise`);
     expect(kinds).toContain(`${rank === 2 ? 'conv1d' : 'conv2d'}:sep`);

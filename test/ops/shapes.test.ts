@@ -5,12 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { prepareData } from '../../src/data/load.js';
 import { archToGraph } from '../../src/graph/arch.js';
 import { inferShapes, sizeOf, type Layer, type ModelGraph } from '../../src/graph/ir.js';
 import { floatForward } from '../../src/compress/floatForward.js';
-import { compressModel, DEFAULT_COMPRESS_OPTIONS } from '../../src/compress/compress.js';
 import { pruneFilters } from '../../src/compress/prune.js';
 import { importTfjsLayersModel } from '../../src/graph/importTfjs.js';
 import { opOf } from '../../src/ops/registry.js';
@@ -28,6 +25,7 @@ import { randomOpModel } from '../helpers/randomOps/index.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
 import { tempDir } from '../helpers/temp.js';
 import { bitExactSuite, windowsFor } from './bitexactRuns.js';
+import { syntheticData, trainAndCompress } from '../helpers/trainCompress.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
@@ -293,8 +291,7 @@ describe('Zero padding', () => {
 });
 
 describe('Shapes through training, model.json and .tfm', () => {
-  const dataset = generateSynthetic({ seed: 6, train: 240, test: 60 });
-  const data = prepareData(dataset, { valFraction: 0.2 });
+  const { dataset, data } = syntheticData(6, 240, 60);
   const graph = archToGraph(
     {
       layers: [
@@ -383,16 +380,7 @@ describe('Shapes through training, model.json and .tfm', () => {
   });
 
   it('compresses; the .tfm round trip keeps the model; the reference follows the float model', async () => {
-    const vars = createVars({ graph, params: initParams(graph, 6) });
-    await fit(graph, vars, data.train, { epochs: 2, batchSize: 32, lr: 0.01, seed: 6, progress: 'none' });
-    const model = { graph, params: readParams(vars) };
-    disposeVars(vars);
-    const { model: q, report } = await compressModel(
-      model,
-      data.normalization,
-      { train: data.train, val: data.val, eval: data.test, evalName: 'test' },
-      DEFAULT_COMPRESS_OPTIONS,
-    );
+    const { q, report } = await trainAndCompress(graph, data, { seed: 6, epochs: 2 });
     expect(q.layers.map((l) => l.kind)).toEqual(graph.layers.map((l) => l.kind));
     expect(decodeTfm(encodeTfm(q))).toEqual(q);
     expect(report.fixedAccuracy).toBeGreaterThan(report.floatAccuracy - 0.1);

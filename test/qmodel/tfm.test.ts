@@ -84,10 +84,14 @@ describe('.tfm validation', () => {
     expectInputError(load(new Uint8Array(0)), /wrong magic/);
   });
 
-  it('unsupported version', () => {
+  it('unsupported version; version 1 (a subset of 2) still reads', () => {
     const b = good.slice();
-    new DataView(b.buffer).setUint32(4, 2, true);
-    expectInputError(load(b), /unsupported \.tfm format version 2 \(this tinyforge reads version 1\)/);
+    new DataView(b.buffer).setUint32(4, 3, true);
+    expectInputError(load(b), /unsupported \.tfm format version 3 \(this tinyforge reads versions 1 and 2\)/);
+    new DataView(b.buffer).setUint32(4, 0, true);
+    expectInputError(load(b), /unsupported \.tfm format version 0/);
+    const { header, payload } = unpackTfm(good, 'x');
+    expect(decodeTfm(packTfm(header, payload, 1), 'v1.tfm')).toEqual(decodeTfm(good, 'good.tfm'));
   });
 
   it('truncation, at any length', () => {

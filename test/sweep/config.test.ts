@@ -14,6 +14,9 @@ import { UCI_HAR_SWEEP } from '../../src/sweep/defaults.js';
 import { archForWidth, baseArch, convFilters } from '../../src/sweep/width.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { REPO } from './helpers.js';
+import { archToGraph } from '../../src/graph/arch.js';
+import { channelsOf, inferShapes } from '../../src/graph/ir.js';
+import { opOf } from '../../src/ops/registry.js';
 
 describe('sweep configuration', () => {
   it('expands the full grid, one float point per width', () => {
@@ -108,6 +111,27 @@ describe('widths', () => {
     ).toEqual(base.map(() => 16));
     // Other layers are untouched.
     expect(scaled.layers.map((l) => l.type)).toEqual(arch.layers.map((l) => l.type));
+  });
+
+  it('scales every built-in architecture: residual sums and depthwise blocks stay consistent', () => {
+    for (const name of ['har-default', 'ds-cnn1d', 'tcn']) {
+      const arch = baseArch(name);
+      for (const width of [8, { scale: 0.5 }, { scale: 2 }]) {
+        const graph = archToGraph(archForWidth(arch, width), {
+          inputShape: [128, 9],
+          classNames: ['a', 'b'],
+        });
+        const scaled = new Set(convFilters(arch, width));
+        // Every scaled layer got its count: the graph's output channels come from that set.
+        const outs = inferShapes(graph)
+          .filter((n) => opOf(n.layer.kind).arch.widthKey)
+          .map((n) => channelsOf(n.outShape));
+        expect(
+          outs.every((c) => scaled.has(c)),
+          `${name} at ${JSON.stringify(width)}`,
+        ).toBe(true);
+      }
+    }
   });
 
   it('a filter list of the wrong length is an input error saying how many', () => {
