@@ -103,16 +103,8 @@ export interface MacView {
  * A grid kernel's numbers (kernelPlan.ts gridCopy). Output t = oy * OW + ox reads segment r at
  * x16 + base(oy, ox) + r * segStep, base = ((oy * sh * dw + ox * sw % dw) * Wq + ox * sw / dw) * C.
  */
-export interface GridView extends Grid {
+export interface GridView extends Grid, GridCopy {
   C: number;
-  Hp: number;
-  Wq: number;
-  count: number;
-  rowPitch: number;
-  segStep: number;
-  segs: number;
-  S: number;
-  P: number;
   /** Odd segments in a window of several: the decoded rows are spaced to whole pairs per segment. */
   respace: boolean;
   /** The last segment index, 2P and 4P (numbers the template's loops take as literals). */

@@ -32,22 +32,13 @@ import { chooseLut } from '../codegen/kernelPlan.js';
 import { alignUp } from '../codegen/planner.js';
 import { requantView, weightsView } from '../codegen/weightsData.js';
 import type { LayerView, LayerViewBase, UsedFunction } from '../codegen/viewTypes.js';
-import { depthwiseCustomGrad } from '../train/depthwise.js';
+import { depthwiseCustomGrad, type DwWindow } from '../train/depthwise.js';
 import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
 /** Window sizes along (H, W), depth multiplier M and padding: what defines a depthwise kernel. */
-export interface DwSpec {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  mult: number;
-  padding: ConvPadding;
-}
+export type DwSpec = DwWindow;
 
 /** A depthwise kernel on a concrete input: sizes, paddings before, output sizes. */
 export interface DwGeometry extends DwSpec {
