@@ -7,7 +7,11 @@ NODE_STAMP := node_modules/.package-lock.json
 BUILD_STAMP := dist/.build-stamp
 SOURCES := $(shell find src -type f) tsconfig.json tsconfig.build.json
 
-.PHONY: all setup toolchain node-version demo test clean distclean
+.PHONY: all setup toolchain node-version demo test fixtures clean distclean
+
+# onnxruntime-node (tests only: it runs the original ONNX files) ships its CPU binaries; its install
+# script would download more from outside, which fails offline.
+export ONNXRUNTIME_NODE_INSTALL := skip
 all: setup
 
 setup: toolchain $(BUILD_STAMP)
@@ -40,6 +44,15 @@ test: setup
 	npm run typecheck
 	npm run lint
 	npx vitest run
+
+# Developers only (tests and CI never run Python): rebuild the importer fixtures and the frameworks'
+# expected outputs (test/fixtures/import). Needs a Python with tensorflow-cpu 2.21, keras 3, h5py,
+# onnx, onnxruntime, onnxscript and torch: PYTHON=/path/to/venv/bin/python make fixtures.
+PYTHON ?= python3
+fixtures:
+	$(PYTHON) test/fixtures/import/make_fixtures.py
+	$(PYTHON) test/fixtures/import/make_onnx_fixtures.py
+	$(PYTHON) test/fixtures/import/make_mlperf_expected.py
 
 clean:
 	rm -rf dist out .cache coverage

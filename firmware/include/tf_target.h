@@ -37,13 +37,25 @@
  * including the call of work(); unsigned arithmetic absorbs one wrap (2^32 instructions).
  * TF_COUNTER_BASE is defined by the build from the board file; without it the counter reads 0
  * and tf_counter_available() returns 0. */
-#ifdef TF_COUNTER_BASE
+#if defined(TF_COUNTER_BASE)
 #define TF_COUNTER_CNT (*(volatile uint32_t *)((uintptr_t)(TF_COUNTER_BASE) + 0x24u))
 static inline uint32_t tf_counter_read(void) { return TF_COUNTER_CNT; }
+static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end) { return end - start - 1u; }
+#elif defined(TF_COUNTER_SYSTICK)
+/* Boards without such a timer (QEMU's MPS2 machines) count with the core's SysTick: a 24-bit down
+ * counter at the core clock, TF_COUNTER_SYSTICK instructions per tick under -icount shift=0. The
+ * read is turned into an up count; elapsed ticks wrap at 2^24 (2^24 * TF_COUNTER_SYSTICK
+ * instructions, 671 million at 40) and are reported in instructions, to TF_COUNTER_SYSTICK. */
+#define TF_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+static inline uint32_t tf_counter_read(void) { return 0x00FFFFFFu - (TF_SYST_CVR & 0x00FFFFFFu); }
+static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end)
+{
+  return ((end - start) & 0x00FFFFFFu) * (TF_COUNTER_SYSTICK);
+}
 #else
 static inline uint32_t tf_counter_read(void) { return 0u; }
-#endif
 static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end) { return end - start - 1u; }
+#endif
 int tf_counter_available(void);
 void tf_counter_init(void); /* called by the runtime before main; restarting from 0 is harmless */
 

@@ -9,7 +9,7 @@ extern char __stack_bottom[];
 extern char __stack_top[];
 
 int tf_counter_available(void) {
-#ifdef TF_COUNTER_BASE
+#if defined(TF_COUNTER_BASE) || defined(TF_COUNTER_SYSTICK)
   return 1;
 #else
   return 0;
@@ -26,6 +26,11 @@ void tf_counter_init(void) {
   tim[0x2C / 4] = 0xFFFFFFFFu; /* ARR */
   tim[0x14 / 4] = 1u;          /* EGR: UG */
   tim[0x00 / 4] = 1u;          /* CR1: CEN */
+#elif defined(TF_COUNTER_SYSTICK)
+  /* SysTick free running over its whole 24 bits at the core clock, no interrupt. */
+  *(volatile uint32_t *)0xE000E014u = 0x00FFFFFFu; /* RVR */
+  *(volatile uint32_t *)0xE000E018u = 0u;          /* CVR: reload now */
+  *(volatile uint32_t *)0xE000E010u = 5u;          /* CSR: ENABLE | CLKSOURCE (core clock) */
 #endif
 }
 

@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in src/bench/*.bench.ts, each printing its own table;
-// `npm run bench -- <name>`: those whose file name starts with <name> (data, kernels, target, train).
+// `npm run bench -- <name>`: those whose file name starts with <name> (data, kernels, mlperf, target, train).
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

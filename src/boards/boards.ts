@@ -42,7 +42,17 @@ const boardSchema = z
       .strictObject({ machine: z.string().min(1), extraArgs: z.array(z.string()).default([]) })
       .nullable(),
     /** A timer that counts executed instructions under `-icount shift=0`; null if there is none. */
-    instructionCounter: z.strictObject({ kind: z.literal('stm32-timer'), base: quantity }).nullable(),
+    instructionCounter: z
+      .union([
+        z.strictObject({ kind: z.literal('stm32-timer'), base: quantity }),
+        /**
+         * The core's SysTick (every Cortex-M has one) where the machine has no such timer: 24 bits,
+         * counting at the emulated core clock, so one tick is `instructionsPerTick` instructions
+         * under -icount shift=0 and counts have that resolution (40 on QEMU's MPS2 machines at 25 MHz).
+         */
+        z.strictObject({ kind: z.literal('systick'), instructionsPerTick: z.number().int().min(1) }),
+      ])
+      .nullable(),
     /**
      * The serial port firmware built with `--io uart` prints on (absent: the board has none and
      * only semihosting builds are possible). QEMU connects the SoC's first USART to its first

@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import type { HarDataset, WindowSet } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import type { CompressedModel } from '../qmodel/model.js';
+import { loadModel } from '../import/loadModel.js';
 import {
-  loadModelDir,
   recordedTrainingData,
   recordedValidation,
   reloadableDataSpec,
@@ -157,11 +157,11 @@ export function dataForTfm(given: string | undefined, model: CompressedModel, mo
  * A model directory and the data to use it with (--data, else the data it was trained on),
  * checked against each other; an imported model without class names takes the data's.
  */
-export function modelDirAndData(
+export async function modelDirAndData(
   modelPath: string,
   given: string | undefined,
-): { loaded: LoadedModelDir; data: ModelData } {
-  const loaded = loadModelDir(modelPath);
+): Promise<{ loaded: LoadedModelDir; data: ModelData }> {
+  const loaded = await loadModel(modelPath);
   const data = dataForModelDir(given, loaded, modelPath);
   const graph = loaded.model.graph;
   if (placeholderClassNames(graph.classNames))

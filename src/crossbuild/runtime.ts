@@ -37,7 +37,9 @@ export function machineFlags(board: Board): string[] {
 /** Preprocessor defines every source of a board's firmware sees (tf_target.h uses them). */
 export function boardDefines(board: Board): Record<string, string> {
   const defines: Record<string, string> = { TF_BOARD: `"${board.name}"` };
-  if (board.instructionCounter) defines.TF_COUNTER_BASE = `${hex32(board.instructionCounter.base)}u`;
+  const counter = board.instructionCounter;
+  if (counter?.kind === 'stm32-timer') defines.TF_COUNTER_BASE = `${hex32(counter.base)}u`;
+  if (counter?.kind === 'systick') defines.TF_COUNTER_SYSTICK = `${counter.instructionsPerTick}u`;
   return defines;
 }
 

@@ -5,6 +5,7 @@
 // inputs take one QADD8 per four elements on the Cortex-M4. In place over its first input when
 // the planner allows. No structured pruning through it: its inputs' channels must stay matched.
 import * as tf from '@tensorflow/tfjs';
+import { onnxAdd } from './onnxFields.js';
 import { addRescaled, fracBitsFor } from '../fixedpoint/semantics.js';
 import {
   checkMergeInputs,
@@ -18,6 +19,7 @@ import {
 } from './merge.js';
 import type { Layer } from '../graph/types.js';
 import type { OpModule } from './types.js';
+import { ADD_OPTIONS, noConstantInputs } from './tfliteFields.js';
 
 const KIND = 'add';
 
@@ -45,6 +47,16 @@ export const add: OpModule<Layer, QMerge> = {
   },
   arch: mergeArch(KIND),
   keras: { classNames: ['Add'], fromKeras: (l) => mergeFromKeras(KIND, l) },
+  tflite: {
+    opNames: ['ADD', 'ADD_N'],
+    nary: true,
+    fromTflite(ctx) {
+      if (noConstantInputs(ctx) < 2) ctx.unsupported('adding a constant');
+      const act = ctx.opName === 'ADD' ? ctx.activation(ADD_OPTIONS.activation, false) : { after: [] };
+      return { layers: [{ kind: KIND, name: ctx.name }, ...act.after] };
+    },
+  },
+  onnx: onnxAdd(KIND),
   tfjs: {
     layer: (l) => tf.layers.add({ name: l.name }),
     forward: (_l, xs) => tf.addN(xs),

@@ -2,8 +2,10 @@
 // state); at deployment folded into the weighted layer right before it (src/graph/fold.ts):
 //   s = gamma / sqrt(var + eps), y = (x - mean) * s + beta  (per channel).
 import * as tf from '@tensorflow/tfjs';
+import { onnxBatchNorm } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
+import { isChannelsAxis } from './kerasFields.js';
 import { channelsOf, type Layer, type LayerParams } from '../graph/types.js';
 import { TinyforgeError } from '../util/errors.js';
 import type { OpModule } from './types.js';
@@ -34,8 +36,7 @@ export const batchnorm: OpModule<BatchNormLayer> = {
   keras: {
     classNames: ['BatchNormalization'],
     fromKeras(l, k) {
-      const axis = Array.isArray(l.config.axis) ? l.config.axis : [l.config.axis ?? -1];
-      if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 2))
+      if (!isChannelsAxis(l, k, l.config.axis ?? -1))
         k.unsupported(l, `axis ${JSON.stringify(l.config.axis)} (only the channel axis, -1)`);
       const layer: BatchNormLayer = { kind: KIND, name: l.name, epsilon: Number(l.config.epsilon ?? 0.001) };
       // Without center / scale the file has no beta / gamma: they are 0 / 1.
@@ -45,6 +46,7 @@ export const batchnorm: OpModule<BatchNormLayer> = {
       return { layers: [layer], defaults };
     },
   },
+  onnx: onnxBatchNorm((base, epsilon): BatchNormLayer => ({ kind: KIND, ...base, epsilon })),
   params(_l, info) {
     const C = channelsOf(info.inShape);
     return [

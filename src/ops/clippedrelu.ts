@@ -2,6 +2,7 @@
 // input's format; the top is m on that grid, rounded half up and at most 127 (semantics.ts clamp8).
 // Unlike ReLU it never fuses into the layer before it (the weighted layers clamp at 0 only).
 import * as tf from '@tensorflow/tfjs';
+import { onnxClip } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { clamp8, INT8_MAX, roundHalfUp } from '../fixedpoint/semantics.js';
@@ -53,6 +54,18 @@ export const clippedrelu: OpModule<ClippedReLULayer, QClippedReLU> = {
     activationName: 'relu6',
     fromKeras: (l) => ({ layers: [{ kind: KIND, name: l.name, maxValue: DEFAULT_MAX } as ClippedReLULayer] }),
   },
+  tflite: {
+    opNames: ['RELU6', 'RELU_0_TO_1'],
+    fromTflite: (ctx) => ({
+      layers: [{ kind: KIND, name: ctx.name, maxValue: ctx.opName === 'RELU6' ? 6 : 1 } as ClippedReLULayer],
+    }),
+  },
+  // ONNX Clip(0, max); Clip(0) without a top is a plain ReLU.
+  onnx: onnxClip((base, max): Layer =>
+    max === undefined
+      ? { kind: 'relu', ...base }
+      : ({ kind: KIND, ...base, maxValue: max } as ClippedReLULayer),
+  ),
   tfjs: {
     layer: (l) => tf.layers.reLU({ name: l.name, maxValue: l.maxValue }),
     forward: (l, [x]) => tf.clipByValue(x, 0, l.maxValue),

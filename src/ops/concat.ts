@@ -3,6 +3,7 @@
 // a plain copy when its format is the output's). The output frac is the calibrated range's, at most
 // the coarsest input's, so every shift is a right shift and nothing saturates.
 import * as tf from '@tensorflow/tfjs';
+import { onnxConcat } from './onnxFields.js';
 import { z } from 'zod';
 import { fracBitsFor, rescale8 } from '../fixedpoint/semantics.js';
 import { channelsOf, sizeOf, type Layer } from '../graph/types.js';
@@ -17,7 +18,9 @@ import {
   mergeView,
   type QMerge,
 } from './merge.js';
+import { isChannelsAxis } from './kerasFields.js';
 import type { OpModule } from './types.js';
+import { CONCAT_OPTIONS, noConstantInputs } from './tfliteFields.js';
 
 const KIND = 'concat';
 
@@ -65,10 +68,23 @@ export const concat: OpModule<Layer, QConcat> = {
     fromKeras(l, k) {
       const axis = l.config.axis ?? -1;
       // Axis -1 or the last axis of a [batch, T, C] / [batch, H, W, C] tensor: the channels.
-      if (axis !== -1) k.unsupported(l, `axis ${axis} (only the channels axis, -1)`);
+      if (!isChannelsAxis(l, k, axis)) k.unsupported(l, `axis ${axis} (only the channels axis, -1)`);
       return mergeFromKeras(KIND, l);
     },
   },
+  tflite: {
+    opNames: ['CONCATENATION'],
+    fromTflite(ctx) {
+      const rank = ctx.outShape.length + 1;
+      const axis = ctx.options.int(CONCAT_OPTIONS.axis);
+      if ((axis < 0 ? axis + rank : axis) !== rank - 1)
+        ctx.unsupported(`axis ${axis} (only the channels axis)`);
+      if (noConstantInputs(ctx) < 0) ctx.unsupported('concatenating a constant');
+      const act = ctx.activation(CONCAT_OPTIONS.activation, false);
+      return { layers: [{ kind: KIND, name: ctx.name }, ...act.after] };
+    },
+  },
+  onnx: onnxConcat(KIND),
   tfjs: {
     layer: (l) => tf.layers.concatenate({ name: l.name, axis: -1 }),
     forward: (_l, xs) => tf.concat(xs, -1),

@@ -5,6 +5,7 @@
 // runs as the grid H = 1 (src/codegen/kernelPlan.ts gridCopy: the copy split into dilation phases,
 // which makes each window contiguous again).
 import * as tf from '@tensorflow/tfjs';
+import { onnxConv } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
@@ -13,6 +14,7 @@ import { natInt, posInt } from '../qmodel/schemaParts.js';
 import { conv1dCustomGrad, padInput } from '../train/conv1d.js';
 import { windowOutside } from './window.js';
 import type { OpModule } from './types.js';
+import { causalAfterPad } from './tfliteFields.js';
 import * as W from './weighted.js';
 import type { Geometry } from '../codegen/kernelPlan.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
@@ -243,6 +245,24 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
       return { layers: [layer, ...act.after] };
     },
   },
+  onnx: onnxConv({
+    rank: 1,
+    depthwise: false,
+    paddings: ['same', 'valid', 'causal'],
+    layer: (base, w, io): Conv1DLayer => ({
+      kind: KIND,
+      ...base,
+      filters: io.filters,
+      kernelSize: w.kernel[0],
+      stride: w.strides[0],
+      padding: w.padding,
+      ...dilationField(w.dilations[0]),
+      activation: 'linear',
+      useBias: io.useBias,
+    }),
+  }),
+  // TFLite has no 1D operators (Conv2D on a unit row comes back as this): only the causal padding.
+  tflite: { opNames: [], fromTflite: () => undefined, absorbPadding: causalAfterPad },
   params(l, info) {
     const cIn = info.inShape[1];
     const fans: [number, number] = [l.kernelSize * cIn, l.kernelSize * l.filters];

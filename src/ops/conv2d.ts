@@ -5,6 +5,7 @@
 // quantized. On the target a 1x1 kernel of stride 1 (pointwise) is the Conv1D kernel over H*W
 // positions; any other runs as a grid (src/codegen/kernelPlan.ts gridCopy, docs/architecture.md).
 import * as tf from '@tensorflow/tfjs';
+import { onnxConv } from './onnxFields.js';
 import { z } from 'zod';
 import { archName, both, window2dArchFields, window2dLayer, type Pair, type Window2D } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
@@ -14,6 +15,17 @@ import { conv2dCustomGrad } from '../train/conv2d.js';
 import type { Geometry } from '../codegen/kernelPlan.js';
 import { windowOutside } from './window.js';
 import type { OpModule } from './types.js';
+import type { Layer } from '../graph/types.js';
+import type { TfliteOpContext, TfliteResult } from './tfliteTypes.js';
+import {
+  CONV_OPTIONS as CO,
+  hw,
+  inputRank,
+  ohwiToHwio,
+  optionalBias,
+  requiredConstant,
+  tflitePadding,
+} from './tfliteFields.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
@@ -250,6 +262,23 @@ export const conv2d: OpModule<Conv2DLayer, QConv2D> = {
       return { layers: [layer, ...act.after] };
     },
   },
+  tflite: { opNames: ['CONV_2D'], fromTflite: conv2dFromTflite, collapse1d: conv2dTo1d },
+  onnx: onnxConv({
+    rank: 2,
+    depthwise: false,
+    paddings: ['same', 'valid'],
+    layer: (base, w, io): Conv2DLayer => ({
+      kind: KIND,
+      ...base,
+      filters: io.filters,
+      kernelSize: [w.kernel[0], w.kernel[1]],
+      strides: [w.strides[0], w.strides[1]],
+      dilation: [w.dilations[0], w.dilations[1]],
+      padding: w.padding === 'same' ? 'same' : 'valid',
+      activation: 'linear',
+      useBias: io.useBias,
+    }),
+  }),
   params(l, info) {
     const C = info.inShape[2];
     const [kh, kw] = l.kernelSize;
@@ -326,3 +355,46 @@ export const conv2d: OpModule<Conv2DLayer, QConv2D> = {
   },
   codegen: parts.codegen,
 };
+
+/** TFLite CONV_2D: filter [Co, kh, kw, Ci] (to [kh, kw, Ci, Co]), optional bias, fused ReLU. */
+function conv2dFromTflite(ctx: TfliteOpContext): TfliteResult | undefined {
+  if (inputRank(ctx) !== 3) return undefined;
+  const f = requiredConstant(ctx, 1, 'filter');
+  const [Co, kh, kw, Ci] = f.shape;
+  const C = ctx.inShapes[0][2];
+  if (f.shape.length !== 4) ctx.unsupported(`a filter of shape [${f.shape.join(', ')}]`);
+  if (Ci !== C) ctx.unsupported(`groups ${C / Ci} (a grouped convolution; only 1)`);
+  const act = ctx.activation(CO.activation, true);
+  const bias = optionalBias(ctx, Co);
+  const layer: Conv2DLayer = {
+    kind: KIND,
+    name: ctx.name,
+    filters: Co,
+    kernelSize: [kh, kw],
+    strides: hw(ctx, CO.strideH, CO.strideW, 1),
+    dilation: hw(ctx, CO.dilationH, CO.dilationW, 1),
+    padding: tflitePadding(ctx, CO.padding),
+    activation: act.activation,
+    useBias: bias !== undefined,
+  };
+  const kernel = ohwiToHwio(f.data, f.shape);
+  return { layers: [layer, ...act.after], params: { [ctx.name]: bias ? { kernel, bias } : { kernel } } };
+}
+
+/** A kernel of one row on [1, W, C] is the Conv1D along W (kernel [1, k, Ci, Co] is [k, Ci, Co]). */
+function conv2dTo1d(layer: Layer): Layer | undefined {
+  const l = layer as Conv2DLayer;
+  if (l.kernelSize[0] !== 1) return undefined;
+  return {
+    kind: 'conv1d',
+    name: l.name,
+    ...(l.inputs ? { inputs: l.inputs } : {}),
+    filters: l.filters,
+    kernelSize: l.kernelSize[1],
+    stride: l.strides[1],
+    padding: l.padding,
+    ...(l.dilation[1] !== 1 ? { dilation: l.dilation[1] } : {}),
+    activation: l.activation,
+    useBias: l.useBias,
+  } as Layer;
+}

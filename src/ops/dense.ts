@@ -2,6 +2,7 @@
 // Weights [F, units] in tfjs; rows of F per output unit once quantized. On the target it is the
 // Conv1D kernel with one window.
 import * as tf from '@tensorflow/tfjs';
+import { onnxDense } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { requantize, requantShift } from '../fixedpoint/semantics.js';
@@ -10,6 +11,9 @@ import { posInt } from '../qmodel/schemaParts.js';
 import type { OpModule } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
+import { sizeOf, type Layer } from '../graph/types.js';
+import type { TfliteOpContext, TfliteResult } from './tfliteTypes.js';
+import { FC_OPTIONS as FO, optionalBias, requiredConstant, transpose2d } from './tfliteFields.js';
 
 export interface DenseLayer extends WeightedLayer {
   kind: 'dense';
@@ -103,6 +107,14 @@ export const dense: OpModule<DenseLayer, QDense> = {
       return { layers: [layer, ...act.after] };
     },
   },
+  tflite: { opNames: ['FULLY_CONNECTED'], fromTflite: denseFromTflite },
+  onnx: onnxDense((base, units, useBias): DenseLayer => ({
+    kind: KIND,
+    ...base,
+    units,
+    activation: 'linear',
+    useBias,
+  })),
   params(l, info) {
     const F = info.inShape[0] * info.inShape[1];
     return W.weightedParams([F, l.units], [F, l.units], l.units, l.useBias);
@@ -156,3 +168,33 @@ export const dense: OpModule<DenseLayer, QDense> = {
   },
   codegen: parts.codegen,
 };
+
+/**
+ * TFLite FULLY_CONNECTED: weights [units, F] (to [F, units]) over the flattened input (TFLite
+ * flattens it implicitly: a Flatten comes first when the input is not a vector), fused ReLU.
+ */
+function denseFromTflite(ctx: TfliteOpContext): TfliteResult {
+  const w = requiredConstant(ctx, 1, 'weights');
+  const [units, F] = w.shape;
+  const x = ctx.inShapes[0];
+  const vector = ctx.inFlat[0] || (x.length === 2 && x[0] === 1);
+  if (w.shape.length !== 2) ctx.unsupported(`weights of shape [${w.shape.join(', ')}]`);
+  if (ctx.options.byte(FO.weightsFormat) !== 0) ctx.unsupported('shuffled weights');
+  if (ctx.options.bool(FO.keepNumDims) && !vector) ctx.unsupported('keep_num_dims (a Dense on every step)');
+  if (sizeOf(x) !== F) ctx.unsupported(`weights for ${F} features on an input of ${sizeOf(x)}`);
+  const act = ctx.activation(FO.activation, true);
+  const bias = optionalBias(ctx, units);
+  const layer: DenseLayer = {
+    kind: KIND,
+    name: ctx.name,
+    units,
+    activation: act.activation,
+    useBias: bias !== undefined,
+  };
+  const before: Layer[] = vector ? [] : [{ kind: 'flatten', name: ctx.auxName('flatten') }];
+  const kernel = transpose2d(w.data, units, F);
+  return {
+    layers: [...before, layer, ...act.after],
+    params: { [ctx.name]: bias ? { kernel, bias } : { kernel } },
+  };
+}

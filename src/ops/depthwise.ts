@@ -34,6 +34,8 @@ import { requantView, weightsView } from '../codegen/weightsData.js';
 import type { LayerView, LayerViewBase, UsedFunction } from '../codegen/viewTypes.js';
 import { depthwiseCustomGrad, type DwWindow } from '../train/depthwise.js';
 import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from './types.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
@@ -153,6 +155,10 @@ export interface DepthwiseKind<L extends DepthwiseLayer> {
   layer(base: { kind: L['kind']; name: string; inputs?: readonly string[] }, s: DwSpec, relu: boolean): L;
   paddings: readonly string[];
   tfjsLayer(l: L): tf.layers.Layer;
+  /** The kind's TFLite mapping (DepthwiseConv2D maps DEPTHWISE_CONV_2D). */
+  tflite?: TfliteMapping;
+  /** The kind's ONNX mapping (a Conv whose group is its input channels). */
+  onnx?: OnnxMapping;
 }
 
 /** Architecture-file fields both kinds share. */
@@ -371,6 +377,8 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
   return {
     kind,
     title: kd.title,
+    ...(kd.tflite ? { tflite: kd.tflite } : {}),
+    ...(kd.onnx ? { onnx: kd.onnx } : {}),
     infer(l, [x], fail) {
       if (x.flat || x.shape.length !== kd.rank)
         fail(`a ${kd.title} needs a rank-${kd.rank} tensor, got [${x.shape.join(', ')}]`);

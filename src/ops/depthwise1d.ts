@@ -1,6 +1,7 @@
 // DepthwiseConv1D: each input channel convolved with its own M filters (depth multiplier), stride,
 // dilation, same/valid/causal padding, fused ReLU, bias. The 2D kernel with H = 1 (depthwise.ts).
 import * as tf from '@tensorflow/tfjs';
+import { onnxConv } from './onnxFields.js';
 import { paddings1d, type Window1D } from './archFields.js';
 import {
   biasRelu,
@@ -12,6 +13,7 @@ import {
   type QDepthwise,
 } from './depthwise.js';
 import type { WeightedLayer } from './weighted.js';
+import { causalAfterPad } from './tfliteFields.js';
 
 export interface DepthwiseConv1DLayer extends WeightedLayer, Window1D {
   kind: 'depthwise1d';
@@ -85,5 +87,22 @@ export const depthwise1d = depthwiseOp<DepthwiseConv1DLayer, QDepthwiseConv1D>({
     activation: relu ? 'relu' : 'linear',
     useBias: true,
   }),
+  onnx: onnxConv({
+    rank: 1,
+    depthwise: true,
+    paddings,
+    layer: (base, w, io): DepthwiseConv1DLayer => ({
+      kind: KIND,
+      ...base,
+      kernelSize: w.kernel[0],
+      stride: w.strides[0],
+      dilation: w.dilations[0],
+      padding: w.padding,
+      depthMultiplier: io.multiplier,
+      activation: 'linear',
+      useBias: io.useBias,
+    }),
+  }),
   tfjsLayer: (l) => new TfDepthwiseConv1D(l),
+  tflite: { opNames: [], fromTflite: () => undefined, absorbPadding: causalAfterPad },
 });

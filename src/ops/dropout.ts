@@ -1,5 +1,6 @@
 // Dropout: active in training only; the identity at inference, so the deployable graph drops it.
 import * as tf from '@tensorflow/tfjs';
+import { onnxIdentity } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import type { Layer } from '../graph/types.js';
@@ -28,6 +29,7 @@ export const dropout: OpModule<DropoutLayer> = {
       layers: [{ kind: KIND, name: l.name, rate: Number(l.config.rate ?? 0) } as DropoutLayer],
     }),
   },
+  onnx: onnxIdentity,
   tfjs: {
     layer: (l) => tf.layers.dropout({ name: l.name, rate: l.rate }),
     forward: (l, [x], ctx) =>

@@ -2,6 +2,7 @@
 // already in feature order (t*C + c, (h*W + w)*C + c), so on the target it is a view of its input
 // (no code, no bytes).
 import * as tf from '@tensorflow/tfjs';
+import { onnxFlatten } from './onnxFields.js';
 import { sizeOf, type Layer } from '../graph/types.js';
 import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
 import type { OpModule } from './types.js';
@@ -20,6 +21,13 @@ export const flatten: OpModule<Layer, QFormatKeeping> = {
       return { layers: [{ kind: KIND, name: l.name }] };
     },
   },
+  tflite: {
+    opNames: ['RESHAPE', 'SQUEEZE'],
+    // The positions of a tensor to one vector; other reshapes are reshape.ts's.
+    fromTflite: (ctx) =>
+      ctx.outShape.length === 1 && !ctx.inFlat[0] ? { layers: [{ kind: KIND, name: ctx.name }] } : undefined,
+  },
+  onnx: onnxFlatten,
   tfjs: {
     layer: (l) => tf.layers.flatten({ name: l.name }),
     forward: (_l, [x]) => x.reshape([x.shape[0], -1]),

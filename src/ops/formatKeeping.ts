@@ -7,6 +7,8 @@ import { poolWindows, wholeWindow, type Reduction } from './window.js';
 import type { QLayer } from '../qmodel/model.js';
 import { fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
 import type { OpModule, QuantizeContext, Quantized, QuantizedOps } from './types.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
 
@@ -57,6 +59,10 @@ export interface GlobalPoolSpec {
   float: Reduction;
   int: Reduction;
   view(base: LayerViewBase, positions: number): LayerView;
+  /** The operator's TFLite mapping (MEAN, REDUCE_MAX). */
+  tflite?: TfliteMapping;
+  /** The operator's ONNX mapping (GlobalAveragePool, ReduceMean, ...). */
+  onnx?: OnnxMapping;
 }
 
 /**
@@ -78,6 +84,8 @@ export function globalPoolOp(spec: GlobalPoolSpec): OpModule<Layer, QFormatKeepi
   return {
     kind,
     title: spec.title,
+    ...(spec.tflite ? { tflite: spec.tflite } : {}),
+    ...(spec.onnx ? { onnx: spec.onnx } : {}),
     infer(_l, [x], fail) {
       if (x.flat || x.shape.length !== spec.rank + 1)
         fail(spec.rank === 1 ? 'global pooling needs a sequence [T, C]' : 'global pooling needs [H, W, C]');

@@ -2,7 +2,9 @@
 // through an int8 lookup table (lut.ts). tfjs has no such activation: the model.json layer is an
 // Activation whose config names it, computed by a small layer class of our own.
 import * as tf from '@tensorflow/tfjs';
+import { onnxUnary } from './onnxFields.js';
 import { lutOp, type QLut } from './lut.js';
+import { plainTflite } from './tfliteFields.js';
 import { activationKeras, plainActivationArch } from './activationFields.js';
 import type { Layer } from '../graph/types.js';
 
@@ -31,6 +33,8 @@ export const hardswish = lutOp<Layer, QLut>({
   title: 'HardSwish',
   keras: activationKeras(KIND, KERAS_NAME),
   arch: plainActivationArch(KIND),
+  tflite: plainTflite(KIND, ['HARD_SWISH']),
+  onnx: onnxUnary(['HardSwish'], (base) => ({ kind: KIND, ...base })),
   tfjsLayer: (l) => new HardSwishActivation({ name: l.name }),
   tfjsForward: (_l, x) => hardSwishTensor(x),
   fn: () => hardSwishFn,

@@ -4,9 +4,11 @@
 // grid), costs no arithmetic definition of its own, and on the Cortex-M4 one table load per value
 // is as fast as SXTB16/SMULBB plus a rounding shift and SSAT; the price is 256 bytes of flash.
 import * as tf from '@tensorflow/tfjs';
+import { onnxUnary } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { lutOp, type QLut } from './lut.js';
+import { LEAKY_RELU_OPTIONS } from './tfliteFields.js';
 import type { Layer } from '../graph/types.js';
 
 const KIND = 'leakyrelu';
@@ -53,6 +55,24 @@ export const leakyrelu = lutOp<LeakyReLULayer, QLeakyReLU>({
       alpha: archSchema.parse({ type: KIND, ...s }).alpha,
     }),
   },
+  tflite: {
+    opNames: ['LEAKY_RELU'],
+    // alpha is stored as a float32: its shortest decimal form (0.2, not 0.20000000298).
+    fromTflite: (ctx) => ({
+      layers: [
+        {
+          kind: KIND,
+          name: ctx.name,
+          alpha: Number(ctx.options.float(LEAKY_RELU_OPTIONS.alpha).toPrecision(7)),
+        } as LeakyReLULayer,
+      ],
+    }),
+  },
+  onnx: onnxUnary(['LeakyRelu'], (base, node): LeakyReLULayer => ({
+    kind: KIND,
+    ...base,
+    alpha: node.attrs.float('alpha', 0.01),
+  })),
   tfjsLayer: (l) => tf.layers.leakyReLU({ name: l.name, alpha: l.alpha }),
   tfjsForward: (l, x) => tf.leakyRelu(x, l.alpha),
   fn: (l) => leakyFn(l.alpha),

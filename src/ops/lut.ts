@@ -12,6 +12,8 @@ import { sizeOf, type Layer } from '../graph/types.js';
 import type { QLayer } from '../qmodel/model.js';
 import { fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
 import type { KerasLayer, KerasMapping, KerasContext, OpModule, QuantizeContext } from './types.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 
 export const LUT_ENTRIES = 256;
 
@@ -57,6 +59,10 @@ export interface LutSpec<L extends Layer, Q extends QLut> {
   /** The output format; default: the calibrated range's. */
   outFrac?(ctx: QuantizeContext): number;
   requantizes: boolean;
+  /** The activation's TFLite mapping (LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU). */
+  tflite?: TfliteMapping;
+  /** The activation's ONNX mapping (Sigmoid, Tanh, HardSwish, LeakyRelu). */
+  onnx?: OnnxMapping;
 }
 
 const tables = new Map<string, Int8Array>();
@@ -79,6 +85,8 @@ export function lutOp<L extends Layer, Q extends QLut>(spec: LutSpec<L, Q>): OpM
   return {
     kind,
     title: spec.title,
+    ...(spec.tflite ? { tflite: spec.tflite } : {}),
+    ...(spec.onnx ? { onnx: spec.onnx } : {}),
     infer: (_l, [x]) => ({ shape: [...x.shape], flat: x.flat }),
     arch: spec.arch,
     keras: spec.keras,

@@ -16,6 +16,8 @@ import {
 import type { QLayer } from '../qmodel/model.js';
 import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
 import type { CheckContext, KerasContext, KerasLayer, OpModule } from './types.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 import {
   axisWindows,
   poolWindows,
@@ -182,6 +184,10 @@ export interface PoolSpec<L extends PoolLayer> {
   /** The reduction of one window's existing values, float and integer (semantics.ts). */
   float: Reduction;
   int: Reduction;
+  /** The operator's TFLite mapping (MAX_POOL_2D, AVERAGE_POOL_2D). */
+  tflite?: TfliteMapping;
+  /** The operator's ONNX mapping (MaxPool, AveragePool). */
+  onnx?: OnnxMapping;
 }
 
 /** The quantized layer's windows, with the padding it carries. */
@@ -216,6 +222,8 @@ export function poolOp<L extends PoolLayer, Q extends QPool>(spec: PoolSpec<L>):
   return {
     kind,
     title: spec.title,
+    ...(spec.tflite ? { tflite: spec.tflite } : {}),
+    ...(spec.onnx ? { onnx: spec.onnx } : {}),
     infer(l, [x], fail) {
       if (x.flat || x.shape.length !== rank.rank + 1)
         fail(rank.rank === 1 ? 'pooling needs a sequence [T, C]' : 'pooling needs a tensor [H, W, C]');

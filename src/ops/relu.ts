@@ -2,9 +2,11 @@
 // (src/graph/fold.ts); standalone it runs on int8, in place when the planner allows. A Keras ReLU
 // with max_value or negative_slope becomes the clipped ReLU or the LeakyReLU.
 import * as tf from '@tensorflow/tfjs';
+import { onnxUnary } from './onnxFields.js';
 import { sizeOf, type Layer } from '../graph/types.js';
 import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
 import type { OpModule } from './types.js';
+import { plainTflite } from './tfliteFields.js';
 
 const KIND = 'relu';
 
@@ -30,6 +32,8 @@ export const relu: OpModule<Layer, QFormatKeeping> = {
       return { layers: [{ kind: KIND, name: l.name }] };
     },
   },
+  tflite: plainTflite(KIND, ['RELU']),
+  onnx: onnxUnary(['Relu'], (base) => ({ kind: KIND, ...base }), true),
   tfjs: {
     layer: (l) => tf.layers.reLU({ name: l.name }),
     forward: (_l, [x]) => tf.relu(x),

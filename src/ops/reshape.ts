@@ -3,6 +3,7 @@
 // does not move, so on the target it is a view of its input (no code, no bytes), as Flatten is.
 // A target of one dimension [F] is a feature vector [1, F]; one dimension may be -1 (the rest).
 import * as tf from '@tensorflow/tfjs';
+import { onnxReshape } from './onnxFields.js';
 import { z } from 'zod';
 import { archName } from './archFields.js';
 import { TinyforgeError } from '../util/errors.js';
@@ -12,6 +13,8 @@ import { keepingOps, quantizeKeeping, type QFormatKeeping } from './formatKeepin
 import type { OpModule } from './types.js';
 
 const KIND = 'reshape';
+/** The TFLite operators that only change the shape. */
+const LAYOUT_OPS = ['RESHAPE', 'SQUEEZE', 'EXPAND_DIMS'];
 
 export interface ReshapeLayer extends Layer {
   kind: 'reshape';
@@ -65,6 +68,11 @@ function inferReshape(l: ReshapeLayer, x: TensorInfo, fail: (why: string) => nev
   return t.length === 1 ? { shape: [1, t[0]], flat: true } : { shape: t, flat: false };
 }
 
+/** A Reshape layer (importers put one before a rank-3 network's first operator). */
+export function reshapeLayer(name: string, targetShape: number[]): ReshapeLayer {
+  return { kind: KIND, name, targetShape: [...targetShape] };
+}
+
 export const reshape: OpModule<ReshapeLayer, QFormatKeeping> = {
   kind: KIND,
   title: 'Reshape',
@@ -83,6 +91,27 @@ export const reshape: OpModule<ReshapeLayer, QFormatKeeping> = {
       return { layers: [{ kind: KIND, name: l.name, targetShape: t.data! }] };
     },
   },
+  tflite: {
+    opNames: LAYOUT_OPS,
+    fromTflite(ctx) {
+      // The output tensor's shape is the target (a RESHAPE's shape input may be computed).
+      const t = [...ctx.outShape];
+      if (t.length < 1 || t.length > 3) ctx.unsupported(`a result of rank ${t.length + 1} (with the batch)`);
+      const x = ctx.inShapes[0];
+      const out = t.length === 1 ? [1, t[0]] : t;
+      if (out.length === x.length && out.every((d, i) => d === x[i]) && (t.length === 1) === ctx.inFlat[0])
+        return { layers: [] };
+      // A vector from positions is a Flatten (flatten.ts).
+      if (t.length === 1 && !ctx.inFlat[0]) return undefined;
+      return { layers: [reshapeLayer(ctx.name, t)] };
+    },
+    // A unit row [1, W, C] is [W, C] once its layers are 1D.
+    collapse1d: (l) => {
+      const t = (l as ReshapeLayer).targetShape;
+      return t.length === 3 && t[0] === 1 ? { ...l, targetShape: t.slice(1) } : undefined;
+    },
+  },
+  onnx: onnxReshape,
   tfjs: {
     layer: (l) => new KerasReshape({ name: l.name, targetShape: [...l.targetShape] }), // tfjs rewrites its argument,
     forward: (l, [x]) => x.reshape([x.shape[0], ...l.targetShape]),

@@ -1,9 +1,11 @@
 // Softmax: probabilities for training and float evaluation. The class is the argmax of the logits,
 // which softmax does not change, so the quantized model ends before it (no code on the target).
 import * as tf from '@tensorflow/tfjs';
+import { onnxSoftmax } from './onnxFields.js';
 import type { Layer } from '../graph/types.js';
 import { plainArch } from './formatKeeping.js';
 import type { OpModule } from './types.js';
+import { SOFTMAX_OPTIONS } from './tfliteFields.js';
 
 const KIND = 'softmax';
 
@@ -20,6 +22,19 @@ export const softmax: OpModule = {
       return { layers: [{ kind: KIND, name: l.name } as Layer] };
     },
   },
+  tflite: {
+    opNames: ['SOFTMAX'],
+    fromTflite(ctx) {
+      const beta = ctx.options.float(SOFTMAX_OPTIONS.beta);
+      if (beta !== 1) ctx.unsupported(`beta ${beta} (only 1)`);
+      const x = ctx.inShapes[0];
+      // The IR's softmax normalizes the whole tensor: TFLite's normalizes each position.
+      if (!ctx.inFlat[0] && (x.length !== 2 || x[0] !== 1))
+        ctx.unsupported(`a softmax at every position of [${x.join(', ')}] (only of a vector)`);
+      return { layers: [{ kind: KIND, name: ctx.name }] };
+    },
+  },
+  onnx: onnxSoftmax(KIND),
   tfjs: {
     layer: (l) => tf.layers.activation({ name: l.name, activation: 'softmax' }),
     // The loss wants logits: a trailing Softmax passes them through.

@@ -7,6 +7,8 @@ import type { Rng } from '../data/prng.js';
 import type { Layer, LayerParams, NodeInfo, ParamKey, Shape, TensorInfo } from '../graph/types.js';
 import type { CodedWeights, QLayer } from '../qmodel/model.js';
 import type { AliasKind } from '../codegen/planner.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 import type { LayerViewBase, LayerView, ViewContext } from '../codegen/viewTypes.js';
 
 /** Output of shape inference for one node. */
@@ -46,6 +48,8 @@ export interface KerasContext {
   checkChannelsLast(l: KerasLayer): void;
   /** The fused activation of a layer; a fused softmax comes back as a following layer. */
   activation(l: KerasLayer, allowed: readonly string[]): { activation: string; after: Layer[] };
+  /** The Keras rank (batch included) of the layer's first input, when the importer knows it. */
+  inputRank?(l: KerasLayer): number | undefined;
 }
 
 /** What a Keras layer becomes: IR layers, and the file's weight names per parameter. */
@@ -210,6 +214,10 @@ export interface OpModule<L extends Layer = Layer, Q extends QLayer = QLayer> {
     activationName?: string;
     fromKeras(l: KerasLayer, ctx: KerasContext): KerasMapping;
   };
+  /** TensorFlow Lite builtin operators this operator imports (src/import/tflite). */
+  tflite?: TfliteMapping;
+  /** ONNX node types this operator imports (src/import/onnx). */
+  onnx?: OnnxMapping;
   params?(layer: L, info: NodeInfo): ParamSpec[];
   /** The tfjs layer (model.json) and the functional forward used by training and fine-tuning. */
   tfjs: {

@@ -201,6 +201,27 @@ export function weightFracs(
 }
 
 /**
+ * Lowers the weight fraction bits of a channel whose weights are tiny next to its bias (a channel
+ * BatchNorm all but switched off, as trained models have) until its bias fits the accumulator
+ * bound: such a channel's output is its bias, and its weights lose nothing that mattered.
+ */
+function fitBiases(
+  wFrac: number[],
+  bias: Float32Array | undefined,
+  inFrac: number,
+  rowLength: number,
+  bits: number,
+): number[] {
+  if (!bias) return wFrac;
+  const room = ACC_LIMIT - 1 - rowLength * 128 * -weightRange(bits)[0];
+  return wFrac.map((f, o) => {
+    const b = wFrac.length === 1 ? Math.max(...Array.from(bias, Math.abs)) : Math.abs(bias[o]);
+    while (f > -32 && Math.abs(quantizeBias(b, inFrac + f)) > room) f--;
+    return f;
+  });
+}
+
+/**
  * Quantizes weight rows (one per output channel) and the bias; the operator adds its own fields.
  * Shift = inFrac + wFrac - outFrac must lie in [0, 31]: the accumulator never has fewer fractional
  * bits than the output, and tiny channels do not need more than 31 extra.
@@ -215,7 +236,13 @@ function quantizeWeighted<Q extends WeightedQ>(
   if (!p?.kernel) throw new TinyforgeError(`layer '${layer.name}' has no kernel weights`, 'model');
   const frac = ctx.inFracs[0];
   const { rows: n, rowLength, data } = rows;
-  const wFrac = weightFracs(data, n, rowLength, ctx.bits, ctx.perChannel);
+  const wFrac = fitBiases(
+    weightFracs(data, n, rowLength, ctx.bits, ctx.perChannel),
+    p.bias,
+    frac,
+    rowLength,
+    ctx.bits,
+  );
   let outFrac = Math.min(fracBitsFor(ctx.outRange, 8), frac + Math.min(...wFrac));
   outFrac = Math.max(outFrac, frac + Math.max(...wFrac) - MAX_SHIFT);
   for (let o = 0; o < wFrac.length; o++) wFrac[o] = Math.min(wFrac[o], MAX_SHIFT + outFrac - frac);

@@ -9,6 +9,8 @@ import type { QLayer } from '../qmodel/model.js';
 import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
 import { plainArch, quantizeKeeping } from './formatKeeping.js';
 import type { KerasContext, KerasLayer, OpModule } from './types.js';
+import type { TfliteMapping } from './tfliteTypes.js';
+import type { OnnxMapping } from './onnxTypes.js';
 
 /** Zeros before and after the positions along each spatial axis. */
 export type AxisPads = [number, number][];
@@ -20,6 +22,10 @@ export interface PadRank<P> {
   pads(p: P): AxisPads;
   fromKeras(l: KerasLayer, k: KerasContext): P;
   tfjsLayer(name: string, p: P): tf.layers.Layer;
+  /** The kind's TFLite mapping (PAD, PADV2 with zeros). */
+  tflite?: TfliteMapping;
+  /** The kind's ONNX mapping (Pad with zeros). */
+  onnx?: OnnxMapping;
 }
 
 export interface ZeroPadLayer<P> extends Layer {
@@ -61,6 +67,8 @@ export function zeroPadOp<P>(
   return {
     kind,
     title,
+    ...(rank.tflite ? { tflite: rank.tflite } : {}),
+    ...(rank.onnx ? { onnx: rank.onnx } : {}),
     infer(l, [x], fail) {
       if (x.flat || x.shape.length !== rank.rank + 1)
         fail(rank.rank === 1 ? 'zero padding needs a sequence [T, C]' : 'zero padding needs [H, W, C]');

@@ -1,7 +1,9 @@
 // ZeroPadding1D (Keras): `padding` = [left, right] zero time steps around [T, C], in the input's format.
 // tfjs has no ZeroPadding1D layer, so model.json gets this small one under the Keras class name.
 import * as tf from '@tensorflow/tfjs';
+import { onnxPad } from './onnxFields.js';
 import { kerasPads, padPair, zeroPadOp, type PadRank } from './zeropad.js';
+import { padTflite } from './tfliteFields.js';
 
 /** The Keras layer, for model.json (the importer reads its class name and `padding`). */
 class ZeroPadding1D extends tf.layers.Layer {
@@ -30,7 +32,9 @@ const RANK: PadRank<[number, number]> = {
   schema: padPair,
   pads: (p) => [p],
   fromKeras: (l, k) => kerasPads(l, k, l.config.padding ?? 1),
+  onnx: onnxPad(1),
   tfjsLayer: (name, p) => new ZeroPadding1D({ name, padding: p }),
+  tflite: padTflite('zeropad1d', 1),
 };
 
 export const zeropad1d = zeroPadOp('zeropad1d', 'ZeroPadding1D', RANK);

@@ -1,8 +1,10 @@
 // ZeroPadding2D (Keras): `padding` = [[top, bottom], [left, right]] zeros around the positions of
 // [H, W, C], in the input's format.
 import * as tf from '@tensorflow/tfjs';
+import { onnxPad } from './onnxFields.js';
 import { z } from 'zod';
 import { kerasPads, padPair, zeroPadOp, type PadRank } from './zeropad.js';
+import { padTflite } from './tfliteFields.js';
 
 type Pads2D = [[number, number], [number, number]];
 
@@ -17,7 +19,9 @@ const RANK: PadRank<Pads2D> = {
     const n = kerasPads(l, k, v);
     return [n, [...n]];
   },
+  onnx: onnxPad(2),
   tfjsLayer: (name, p) => tf.layers.zeroPadding2d({ name, padding: p }),
+  tflite: padTflite('zeropad2d', 2, 'zeropad1d'),
 };
 
 export const zeropad2d = zeroPadOp('zeropad2d', 'ZeroPadding2D', RANK);

@@ -91,6 +91,11 @@ export const SweepConfigSchema = z
     data: z.string().min(1).optional(),
     /** A built-in architecture's name (src/train/archs) or a JSON file. */
     arch: z.string().min(1).optional(),
+    /**
+     * A float model to compress instead of training one per width: a model directory or a .h5,
+     * .keras, .tflite or .onnx file. Its width is its own, so every width must be 1.
+     */
+    model: z.string().min(1).optional(),
     seed: z.number().int().default(1),
     training: TrainingSchema.default(TrainingSchema.parse({})),
     compression: CompressionSchema.default(CompressionSchema.parse({})),
@@ -99,7 +104,18 @@ export const SweepConfigSchema = z
   })
   .refine((c) => c.axes !== undefined || c.points !== undefined, {
     message: 'give "axes" (a grid), "points" (a list) or both',
+  })
+  .refine((c) => c.model === undefined || c.arch === undefined, {
+    message: 'give "model" (a model to compress) or "arch" (one to train), not both',
+  })
+  .refine((c) => c.model === undefined || allWidths(c).every((w) => w === 1), {
+    message: 'with "model" the width is the model\'s own: every width must be 1 (or leave "widths" at [1])',
   });
+
+/** Every width the axes and points name (points without one take 1). */
+function allWidths(c: { axes?: { widths: unknown[] }; points?: { width?: unknown }[] }): unknown[] {
+  return [...(c.axes?.widths ?? []), ...(c.points ?? []).map((p) => p.width ?? 1)];
+}
 
 export type SweepConfigInput = z.input<typeof SweepConfigSchema>;
 export type SweepConfig = z.output<typeof SweepConfigSchema>;
@@ -152,9 +168,10 @@ export interface LoadedSweepConfig {
   config: SweepConfig;
   /** The file it came from (undefined for the built-in default). */
   path?: string;
-  /** `data` and `arch` resolved against the file's folder. */
+  /** `data`, `arch` and `model` resolved against the file's folder. */
   data?: string;
   archPath?: string;
+  modelPath?: string;
 }
 
 /** `synthetic` or `synthetic:...` (not a path). */
@@ -181,7 +198,7 @@ export function loadSweepConfig(path: string): LoadedSweepConfig {
   const rel = (p: string | undefined) =>
     p === undefined || isSyntheticSpec(p) || isAbsolute(p) ? p : resolve(base, p);
   const arch = config.arch !== undefined && isBuiltInArch(config.arch) ? config.arch : rel(config.arch);
-  return { config, path, data: rel(config.data), archPath: arch };
+  return { config, path, data: rel(config.data), archPath: arch, modelPath: rel(config.model) };
 }
 
 /**

@@ -121,14 +121,28 @@ export function dataIdentity(ds: HarDataset): string {
   return `${ds.kind}:${h.digest('hex').slice(0, 24)}`;
 }
 
-/** What decides a width's float model. */
+/** What decides a width's float model: a recipe to train, or a given model's content. */
 export interface ModelRecipe {
   code: string;
   data: string;
   /** The architecture at this width, defaults applied. */
-  arch: ArchSpec;
-  training: TrainingSettings;
+  arch?: ArchSpec;
+  training?: TrainingSettings;
+  /** Content hash of a model the configuration gives (contentHash). */
+  model?: string;
   seed: number;
+}
+
+/** SHA-256 of a model file, or of every file of a model directory (names and bytes, sorted). */
+export function contentHash(path: string): string {
+  const h = createHash('sha256');
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((f) => statSync(join(path, f)).isFile())
+        .sort()
+    : [''];
+  for (const f of files) h.update(`|${f}|`).update(readFileSync(f ? join(path, f) : path));
+  return h.digest('hex').slice(0, 24);
 }
 
 /** What decides a point's result, given its float model. */

@@ -69,9 +69,12 @@ export interface ModelTask {
   /** Final folder: <out>/models/<hash>. */
   dir: string;
   data: string;
-  arch: ArchSpec;
-  training: TrainingSettings;
+  /** Absent for a model the configuration gives (`given`). */
+  arch?: ArchSpec;
+  training?: TrainingSettings;
   seed: number;
+  /** The configuration's own model: nothing to train, `dir` is the model itself. */
+  given?: boolean;
 }
 
 /** Everything a worker needs to run one point; the model is trained already. */

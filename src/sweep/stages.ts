@@ -14,7 +14,7 @@ import { deployableGraph } from '../graph/fold.js';
 import { opOf, quantizedOps } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { initBackend } from '../train/backend.js';
-import { loadModelDir } from '../train/modelDir.js';
+import { loadModel } from '../import/loadModel.js';
 import { writeFileAtomic } from '../util/files.js';
 import { trainModel } from '../train/trainer.js';
 import { codeVersion } from './hash.js';
@@ -50,6 +50,8 @@ export function readModelInfo(task: ModelTask): ModelInfo {
  * complete.
  */
 export async function trainStage(task: ModelTask, ctx: StageLog): Promise<ModelInfo> {
+  if (!task.arch || !task.training) throw new Error(`trainStage: model ${task.hash} has no recipe to train`);
+  const training = task.training;
   await initBackend({ quiet: true });
   const tmp = join(dirname(task.dir), `.tmp-${basename(task.dir)}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -58,10 +60,10 @@ export async function trainStage(task: ModelTask, ctx: StageLog): Promise<ModelI
       data: task.data,
       out: tmp,
       arch: task.arch,
-      epochs: task.training.epochs,
-      batchSize: task.training.batchSize,
-      lr: task.training.lr,
-      patience: task.training.patience,
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      lr: training.lr,
+      patience: training.patience,
       seed: task.seed,
       progress: 'none',
       quietBackend: true,
@@ -108,7 +110,7 @@ export function evalData(task: Pick<PointTask, 'data'>, normalization: Normaliza
 
 /** The unquantized model of a width: float accuracy, 4 bytes per parameter. */
 export async function floatStage(task: PointTask, ctx: StageLog): Promise<HostFigures> {
-  const loaded = loadModelDir(task.modelDir);
+  const loaded = await loadModel(task.modelDir);
   const data = evalData(task, loaded.normalization);
   const model = deployableGraph(loaded.model);
   const accuracy = floatAccuracy(model, data.eval);
@@ -154,7 +156,7 @@ export async function compressStage(task: PointTask, ctx: StageLog): Promise<Com
   const p = task.point;
   if (p.bits === 'float') throw new Error('compressStage: a float point is not compressed');
   if (p.finetuneEpochs > 0) await initBackend({ quiet: true });
-  const loaded = loadModelDir(task.modelDir);
+  const loaded = await loadModel(task.modelDir);
   const data = evalData(task, loaded.normalization);
   const known = floatAccuracyOf.get(task.modelDir);
   const { model, report, reference } = await compressModel(loaded.model, loaded.normalization, data, {

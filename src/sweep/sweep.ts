@@ -22,7 +22,9 @@ import {
   type SweepConfig,
   type SweepPoint,
 } from './config.js';
-import { codeVersion, canonicalJson, dataIdentity, modelKey, pointKey } from './hash.js';
+import { codeVersion, canonicalJson, contentHash, dataIdentity, modelKey, pointKey } from './hash.js';
+import { loadModel } from '../import/loadModel.js';
+import { TinyforgeError } from '../util/errors.js';
 import { loadRunner } from './loadRunner.js';
 import { writePlots } from './plot.js';
 import {
@@ -53,6 +55,8 @@ export interface SweepOptions {
   data: string;
   /** Architecture file whose Conv1D filters the widths scale (default: har-default). */
   archPath?: string;
+  /** A float model (directory or importable file) every point compresses; nothing is trained. */
+  modelPath?: string;
   out: string;
   /** Jobs side by side (default: available cores). 1 runs everything in this process. */
   jobs?: number;
@@ -146,17 +150,51 @@ function removeStaleTemps(dir: string): void {
   }
 }
 
+/** A model the configuration gives (`model`): compressed at every point, never trained. */
+export interface GivenModel {
+  task: ModelTask;
+  macs: number;
+}
+
+/** Loads the configuration's model once, checks it takes the data, and keys it by its content. */
+async function givenModel(
+  path: string,
+  data: { id: string; spec: string; inputShape: [number, number]; classNames: string[] },
+  config: SweepConfig,
+): Promise<GivenModel> {
+  const loaded = await loadModel(path);
+  const { graph } = loaded.model;
+  if (graph.inputShape.join() !== data.inputShape.join())
+    throw new TinyforgeError(
+      `the sweep's model ${path} takes [${graph.inputShape.join(', ')}] windows; the data gives [${data.inputShape.join(', ')}]`,
+      'input',
+    );
+  const hash = modelKey({
+    code: codeVersion(),
+    data: data.id,
+    model: contentHash(path),
+    seed: config.seed,
+  });
+  return {
+    task: { hash, widthLabel: '1', dir: resolve(path), data: data.spec, given: true, seed: config.seed },
+    macs: totalMacs(graph),
+  };
+}
+
 /** Points, tasks and hashes of a sweep: everything decided before anything runs. */
 export function planSweep(
   config: SweepConfig,
   data: { spec: string; id: string; inputShape: [number, number]; classNames: string[] },
   out: string,
   archPath?: string,
+  given?: GivenModel,
 ): PlannedPoint[] {
   const base = baseArch(archPath);
   const models = new Map<string, ModelTask>();
   const macs = new Map<string, number>();
+  if (given) macs.set(given.task.hash, given.macs);
   const modelFor = (p: SweepPoint): ModelTask => {
+    if (given) return given.task;
     const key = canonicalJson(p.width);
     let m = models.get(key);
     if (!m) {
@@ -277,7 +315,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     inputShape: [ds.train.steps, ds.train.channels] as [number, number],
     classNames: ds.classNames,
   };
-  const plan = planSweep(config, dataInfo, out, opts.archPath);
+  const given = opts.modelPath ? await givenModel(opts.modelPath, dataInfo, config) : undefined;
+  const plan = planSweep(config, dataInfo, out, opts.archPath, given);
   writeFileAtomic(
     join(out, 'sweep.json'),
     JSON.stringify(
@@ -307,7 +346,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   // Float models needed by the points that compress or evaluate from scratch.
   const needModel = todo.filter((p) => !hasCompressedModel(p.task));
   const modelTasks = [...new Map(needModel.map((p) => [p.model.hash, p.model])).values()];
-  const toTrain = modelTasks.filter((m) => !existsSync(join(m.dir, MODEL_MARKER)));
+  const toTrain = modelTasks.filter((m) => !m.given && !existsSync(join(m.dir, MODEL_MARKER)));
 
   const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
   const workerSpec = opts.worker ?? defaultWorkerSpec();

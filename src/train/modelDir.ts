@@ -14,6 +14,7 @@ import { identityNormalization } from '../data/normalize.js';
 import { parseSyntheticSpec } from '../data/load.js';
 import { importTfjsLayersModel } from '../graph/importTfjs.js';
 import type { FloatModel, ModelGraph, NodeInfo } from '../graph/types.js';
+import type { ModelSource } from '../import/common.js';
 import { opOf } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { TinyforgeError } from '../util/errors.js';
@@ -86,6 +87,8 @@ export interface ModelDirExtra {
   normalization: Normalization;
   /** Written to training.json when given. */
   training?: Record<string, unknown>;
+  /** Written to source.json when given (an imported model). */
+  source?: ModelSource;
 }
 
 /** Writes a complete model directory (files replaced atomically one by one). */
@@ -111,6 +114,7 @@ export async function saveModelDir(dir: string, model: FloatModel, extra: ModelD
   writeFileAtomic(join(dir, 'normalization.json'), JSON.stringify(extra.normalization, null, 2) + '\n');
   if (extra.training)
     writeFileAtomic(join(dir, 'training.json'), JSON.stringify(extra.training, null, 2) + '\n');
+  if (extra.source) writeFileAtomic(join(dir, 'source.json'), JSON.stringify(extra.source, null, 2) + '\n');
 }
 
 const NormalizationSchema = z.object({
@@ -142,8 +146,13 @@ export interface LoadedModelDir {
   normalization: Normalization;
   meta: {
     dir: string;
-    /** 'tinyforge' when graph.json is present, 'tfjs-import' for a plain tfjs Layers directory. */
-    origin: 'tinyforge' | 'tfjs-import';
+    /**
+     * 'tinyforge' when graph.json is present, 'tfjs-import' for a plain tfjs Layers directory,
+     * 'import' for a Keras/TFLite/ONNX file read directly (src/import/loadModel.ts).
+     */
+    origin: 'tinyforge' | 'tfjs-import' | 'import';
+    /** The file a model was imported from (source.json of an imported model directory). */
+    source?: ModelSource;
     /** Contents of training.json, when present. */
     training?: Record<string, unknown>;
   };
@@ -215,7 +224,25 @@ export function loadModelDir(path: string, opts: LoadModelDirOptions = {}): Load
     );
   const trainingPath = join(dir, 'training.json');
   const training = existsSync(trainingPath) ? (readJson(trainingPath) as Record<string, unknown>) : undefined;
-  return { model, normalization, meta: { dir, origin: graph ? 'tinyforge' : 'tfjs-import', training } };
+  const source = readSource(join(dir, 'source.json'));
+  const origin = graph ? 'tinyforge' : 'tfjs-import';
+  return { model, normalization, meta: { dir, origin, training, ...(source ? { source } : {}) } };
+}
+
+const SourceSchema = z.object({
+  format: z.enum(['keras-h5', 'keras', 'tflite', 'onnx']),
+  file: z.string(),
+  inputShape: z.array(z.number().int().positive()),
+  inputLayout: z.enum(['channels-last', 'channels-first']),
+  inputMeaning: z.enum(['vector', 'sequence', 'spectrogram', 'image']),
+});
+
+/** source.json of an imported model directory, if any. */
+function readSource(path: string): ModelSource | undefined {
+  if (!existsSync(path)) return undefined;
+  const r = SourceSchema.safeParse(readJson(path));
+  if (!r.success) throw new TinyforgeError(`${path} is malformed: ${r.error.issues[0].message}`, 'input');
+  return r.data;
 }
 
 /**

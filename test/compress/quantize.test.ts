@@ -134,6 +134,31 @@ describe('quantizeModel', () => {
   });
 });
 
+describe('a channel with tiny weights and a large bias', () => {
+  // A channel BatchNorm all but switched off (MLPerf Tiny's VWW has them): its weights alone would
+  // take ~30 fraction bits, and its bias at that scale would overflow the int32 accumulator.
+  for (const perChannel of [true, false])
+    it(`${perChannel ? 'per channel' : 'per layer'}: takes fewer weight bits, keeps its bias and the bound`, () => {
+      const m = model(5);
+      const c2 = m.params.c2;
+      for (let i = 0; i < c2.kernel!.length; i += 12) c2.kernel![i] = 1e-9 * (i % 7);
+      c2.bias![0] = 3.5;
+      const q = quantizeModel(m, {
+        bits: 8,
+        perChannel,
+        calibration: { windows: inputs(32, 5), n: 32 },
+        normalization: { mean: [0, 0, 0, 0], std: [1, 1, 1, 1] },
+        encode: (v, rows, len, b) => encodeWeights(v, rows, len, b, 'packed'),
+      });
+      checkModel(q);
+      const conv = q.layers[2];
+      if (!isConv(conv)) throw new Error('expected conv');
+      const accFrac = conv.inFrac + conv.wFrac[0];
+      expect(conv.bias[0] / 2 ** accFrac).toBeCloseTo(3.5, 3);
+      expect(Math.abs(conv.bias[0])).toBeLessThan(2 ** 30);
+    });
+});
+
 describe('fake quantization for fine-tuning', () => {
   it('puts the weights on the same grid as deployment quantization', async () => {
     await tf.setBackend('cpu');

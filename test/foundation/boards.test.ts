@@ -42,7 +42,7 @@ describe('boards', () => {
     const err = thrown(() => getBoard('nucleo-h7'));
     expect(err.category).toBe('usage');
     expect(err.message).toBe("unknown board 'nucleo-h7'");
-    expect(err.hint).toContain('Known boards: netduinoplus2');
+    expect(err.hint).toContain('Known boards: mps2-an386, netduinoplus2');
   });
 
   it('adding a board is adding a JSON file', () => {

@@ -1,6 +1,7 @@
 // Sweep configuration: validation, grid expansion (counts, normalization, duplicates), widths, and
 // the shipped sweep files.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../helpers/temp.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -169,5 +170,19 @@ describe('shipped sweep files', () => {
     const n = expandPoints(file.config).length;
     expect(n).toBeGreaterThanOrEqual(3);
     expect(n).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('a sweep over a given model', () => {
+  it('takes "model" instead of "arch", width 1 only, resolved against the file', () => {
+    const c = parseSweepConfig({ model: 'm.h5', axes: { widths: [1], bits: [8, 4] } });
+    expect(expandPoints(c)).toHaveLength(2);
+    const bad = (v: unknown) => () => parseSweepConfig(v);
+    expect(bad({ model: 'm.h5', arch: 'tcn', axes: { widths: [1] } })).toThrow(/"model".*not both/);
+    expect(bad({ model: 'm.h5', axes: { widths: [1, 16] } })).toThrow(/every width must be 1/);
+    expect(bad({ model: 'm.h5', points: [{ width: { scale: 2 } }] })).toThrow(/every width must be 1/);
+    const dir = tempDir('tf-sweep-model-');
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ model: 'models/m.tflite', axes: { widths: [1] } }));
+    expect(loadSweepConfig(join(dir, 's.json')).modelPath).toBe(join(dir, 'models', 'm.tflite'));
   });
 });

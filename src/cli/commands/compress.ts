@@ -98,7 +98,7 @@ interface Args extends ModelCompressArgs {
  * deploy alike); the .tfm records where model and data came from.
  */
 export async function compressModelDir(a: ModelCompressArgs, log: (line: string) => void, verb: string) {
-  const { loaded, data: chosen } = modelDirAndData(a.model, a.data);
+  const { loaded, data: chosen } = await modelDirAndData(a.model, a.data);
   log(`${verb}: compressing ${a.model} with data ${describeData(chosen)}`);
   if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
   const data = compressDataFrom(

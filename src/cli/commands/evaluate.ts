@@ -48,7 +48,7 @@ export async function evaluateModelDir(
   data: string | undefined,
   split: Split,
 ): Promise<EvaluateResult> {
-  const { loaded, data: chosen } = modelDirAndData(modelPath, data);
+  const { loaded, data: chosen } = await modelDirAndData(modelPath, data);
   const set = selectSplit(chosen.dataset, split, recordedValidation(loaded));
   await initBackend();
   const r = evaluateFloatModel(loaded.model, loaded.normalization, set);

@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { doctorCommand } from './doctor.js';
 import { dataCommand } from './data.js';
 import { trainCommand } from './train.js';
+import { importCommand } from './import.js';
 import { evaluateCommand } from './evaluate.js';
 import { compressCommand } from './compress.js';
 import { compileCommand } from './compile.js';
@@ -17,6 +18,7 @@ export const commands: CommandModule<any, any>[] = [
   doctorCommand,
   dataCommand,
   trainCommand,
+  importCommand,
   evaluateCommand,
   compressCommand,
   compileCommand,

@@ -197,6 +197,7 @@ export const sweepCommand: CommandModule<object, Args> = {
         config: loaded.config,
         data,
         archPath: loaded.archPath,
+        modelPath: loaded.modelPath,
         out: a.out,
         jobs: a.jobs,
         retryFailed: a['retry-failed'],
