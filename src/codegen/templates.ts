@@ -12,7 +12,14 @@ import { cArrayBody, cComment, cFloat, cInt, cString } from './cformat.js';
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
 /** The top-level templates, by path under templates/ without '.hbs'; the rest are only partials. */
-const TOP_LEVEL = ['model.c', 'model.h', 'fixedpoint.h', 'firmware/windows.c', 'firmware/windows.h'] as const;
+const TOP_LEVEL = [
+  'model.c',
+  'model.h',
+  'fixedpoint.h',
+  'fixedpoint_tflite.h',
+  'firmware/windows.c',
+  'firmware/windows.h',
+] as const;
 
 export type TemplateName = (typeof TOP_LEVEL)[number];
 

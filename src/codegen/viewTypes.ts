@@ -93,8 +93,11 @@ export type UsedFunction =
 
 /** The kernel a weighted layer runs, for the codegen report. */
 export interface KernelChoice {
-  /** SMLAD over four decoded filters at a time, or SMLATB over one filter's non-zero list. */
-  inner: 'smlad' | 'smlatb-list';
+  /**
+   * SMLAD over four decoded filters at a time, SMLAD over four whole-byte rows read where they are
+   * (one window: Dense), or SMLATB over one filter's non-zero list.
+   */
+  inner: 'smlad' | 'smlad-rows' | 'smlatb-list';
   windows: number;
   lutBits: number | null;
   slowPath: boolean;

@@ -97,6 +97,17 @@ export interface MacView {
   pwShiftAt: number;
   /** Grid windows (2D or dilated): segments with the weight pointer running on; else null. */
   grid: GridView | null;
+  /**
+   * One window over the whole unpadded input (a Dense layer) with whole-byte weights (8-bit
+   * packed): on the Cortex-M4 the rows are read where they are, four at a time, SXTB16 splitting a
+   * word of four weights into its even and odd pairs against an input copy in that same order.
+   * Nothing is decoded: each weight is used once, so decoding it into operand words would cost
+   * more than the multiply (3 instructions per MAC more, measured on MLPerf Tiny's AD).
+   */
+  rowsDirect: boolean;
+  /** With rowsDirect: values in whole groups of four, and the values after them. */
+  n4: number;
+  tail: number[];
 }
 
 /**
@@ -194,6 +205,13 @@ export interface DecodeView {
   checked: boolean;
 }
 
+/** One window reading the whole input unpadded, with whole-byte weights (MacView.rowsDirect). */
+function rowsDirect(f: KernelFacts, w: WeightsView): boolean {
+  const g = f.geometry;
+  const inside = f.copy.zl === 0 && g.k * g.C === w.rowLength && w.rowLength <= g.T * g.C;
+  return w.direct && !f.sparse && !g.grid && g.L === 1 && inside;
+}
+
 /** The inner-loop, sparse and decoder parts of a weighted layer's view; `at` = its scratch offset. */
 export function kernelViews(
   f: KernelFacts,
@@ -225,6 +243,9 @@ export function kernelViews(
     groups8: Math.floor(pairs / 8),
     pwShiftAt: 4 * pairs,
     rest2: Array.from({ length: (pairs % 8) / 2 }, (_, i) => i),
+    rowsDirect: rowsDirect(f, w),
+    n4: n - (n % 4),
+    tail: Array.from({ length: n % 4 }, (_, i) => n - (n % 4) + i),
   };
   let sparse: SparseView | null = null;
   if (f.sparse) {
@@ -252,6 +273,8 @@ export function kernelViews(
 
 /** The decoder and MAC functions one weighted kernel calls (model.c emits only those in use). */
 export function usedBy(mac: MacView, sparse: SparseView | null, d: DecodeView): UsedFunction[] {
+  // Rows read where they are need no input copy, operand block or row decoder.
+  if (mac.rowsDirect) return [];
   const uses: UsedFunction[] = ['mac', mac.dense ? 'macDense' : 'macSparse'];
   if (d.stream) uses.push('bits');
   if (d.direct8) uses.push('packed', 'expand8');
@@ -264,9 +287,9 @@ export function usedBy(mac: MacView, sparse: SparseView | null, d: DecodeView): 
 }
 
 /** The kernel chosen, for the codegen report. */
-export function kernelChoice(sparse: SparseView | null, d: DecodeView): KernelChoice {
+export function kernelChoice(mac: MacView, sparse: SparseView | null, d: DecodeView): KernelChoice {
   return {
-    inner: sparse ? 'smlatb-list' : 'smlad',
+    inner: sparse ? 'smlatb-list' : mac.rowsDirect ? 'smlad-rows' : 'smlad',
     windows: sparse?.tb ?? 1,
     lutBits: d.lut ? d.kb : null,
     slowPath: d.checked,

@@ -335,7 +335,7 @@ function weightedView(q: WeightedQ, base: LayerViewBase, facts: KernelFacts): La
     mac,
     sparse,
     decode,
-    kernelChoice: kernelChoice(sparse, decode),
+    kernelChoice: kernelChoice(mac, sparse, decode),
     uses: usedBy(mac, sparse, decode),
     weightBytes: weights.declaredBytes + requant.biasBytes,
     tableBytes: 2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes,

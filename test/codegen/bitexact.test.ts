@@ -76,6 +76,7 @@ describe('generated C vs host reference (gcc, host)', () => {
         seen.add(l.mac.dense ? 'mac:dense' : 'mac:sparse');
         seen.add(l.mac.aligned ? 'mac:aligned' : 'mac:unaligned');
         if (l.mac.partial) seen.add('mac:partial-block');
+        if (l.mac.rowsDirect) seen.add(l.mac.tail.length ? 'mac:rows+tail' : 'mac:rows');
         if (l.decode.lut) seen.add(l.decode.checked ? 'decode:checked' : 'decode:fast');
         if (l.sparse && l.sparse.tb > 1) seen.add('sparse:blocked');
         if (l.weights.rle) seen.add(l.mac.dense ? 'rle:dense' : 'rle:sparse');
@@ -90,6 +91,7 @@ describe('generated C vs host reference (gcc, host)', () => {
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
     want.push('per-layer', 'per-channel', 'odd T', 'odd C');
     want.push('mac:dense', 'mac:sparse', 'mac:aligned', 'mac:unaligned', 'mac:partial-block');
+    want.push('mac:rows', 'mac:rows+tail');
     want.push('decode:checked', 'decode:fast', 'sparse:blocked', 'rle:dense', 'rle:sparse');
     for (const k of ['conv1d', 'maxpool1d', 'avgpool1d']) {
       want.push(`${k}:same`, `${k}:valid`, `${k}:stride1`, `${k}:stride2`);

@@ -152,6 +152,8 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
           if (sparse) seen.add(`sparse:tb${sparse.tb}`);
           if (sparse && sparse.lastStart % sparse.tb !== 0) seen.add('sparse:overlap');
           if (decode.direct8) seen.add('decode:direct8');
+          if (mac.rowsDirect) seen.add(mac.tail.length ? 'mac:rows+tail' : 'mac:rows');
+          if (mac.rowsDirect && mac.partial) seen.add('mac:rows-partial');
           if (decode.lut) seen.add(decode.checked ? 'decode:checked' : 'decode:fast');
           if (l.weights.rle) seen.add(mac.dense ? 'rle:dense' : 'rle:sparse');
           // Long rows run the inline-assembly decoders (short streams stay in the bounded C).
@@ -177,6 +179,7 @@ describe('Cortex-M4 kernels vs host reference (netduinoplus2 under QEMU)', () =>
     for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
     want.push('mac:dense', 'mac:sparse', 'mac:aligned', 'mac:unaligned', 'mac:loop', 'mac:remainder');
     want.push('mac:partial-block', 'sparse:overlap', 'decode:direct8', 'decode:checked', 'decode:fast');
+    want.push('mac:rows', 'mac:rows+tail', 'mac:rows-partial');
     want.push('shift:per-channel', 'relu', 'conv:stride1', 'conv:stride2', 'conv:padded', 'conv:valid');
     want.push('gap:simd', 'maxpool:simd', 'gmp:simd', 'rle:dense', 'rle:sparse');
     for (const k of ['huffman-rows', 'rle-list']) want.push(`asm:${k}:checked`, `asm:${k}:fast`);
