@@ -18,10 +18,12 @@ export {
 } from './firmware.js';
 export {
   measureOnTarget,
+  hostReference,
   agreementError,
   targetResultJson,
   TARGET_SCHEMA,
   RUN_SCHEMA,
+  type HostReferenceRun,
   type LayerDifference,
   type LayerResult,
   type MeasureOnTargetOptions,

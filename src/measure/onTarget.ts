@@ -52,6 +52,11 @@ export interface MeasureOnTargetOptions {
   progress?: ProgressMode;
   /** Write run.json beside the map (default true). */
   writeRunJson?: boolean;
+  /**
+   * The host reference over these inputs, when the caller has it (the same model and windows run on
+   * several boards): computed once instead of once per board.
+   */
+  host?: Promise<HostReferenceRun>;
 }
 
 export interface LayerDifference {
@@ -273,8 +278,19 @@ function resolveData(
   return { inputs, labels: y, n };
 }
 
+/** What the host reference computes over the windows: the logits and classes the target must match. */
+export interface HostReferenceRun {
+  logits: Int8Array;
+  classes: Int32Array;
+  corrupt: boolean;
+}
+
 /** Host reference over all windows, in slices that let the event loop drain QEMU's output pipe. */
-async function hostReference(model: CompressedModel, inputs: Int8Array, n: number) {
+export async function hostReference(
+  model: CompressedModel,
+  inputs: Int8Array,
+  n: number,
+): Promise<HostReferenceRun> {
   const p = prepareReference(model);
   const size = model.inputShape[0] * model.inputShape[1];
   const K = model.classNames.length;
@@ -397,10 +413,10 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
     // Keep an early QEMU failure from being an unhandled rejection while the reference runs.
     qemu.catch(() => undefined);
     const tr = performance.now();
-    let host: Awaited<ReturnType<typeof hostReference>>;
+    let host: HostReferenceRun;
     let run: QemuRun;
     try {
-      host = await hostReference(model, inputs, n);
+      host = await (o.host ?? hostReference(model, inputs, n));
       run = await qemu;
     } finally {
       stop();

@@ -142,7 +142,7 @@ export const POINT_DEFAULTS: Omit<SweepPoint, 'width'> = {
   finetuneEpochs: 0,
 };
 
-function describeIssues(err: z.ZodError): string {
+export function describeIssues(err: z.ZodError): string {
   return err.issues
     .slice(0, 4)
     .map((i) => {

@@ -8,7 +8,8 @@ export type ErrorCategory =
   | 'toolchain' // arm-none-eabi-gcc / qemu missing or failing
   | 'build' // the firmware does not compile or does not fit
   | 'run' // the emulator timed out, crashed or the firmware failed
-  | 'mismatch'; // target and host reference disagree
+  | 'mismatch' // target and host reference disagree
+  | 'threshold'; // `tinyforge check`: a measured figure is beyond its limit
 
 export const EXIT_CODES: Record<ErrorCategory, number> = {
   usage: 2,
@@ -18,6 +19,7 @@ export const EXIT_CODES: Record<ErrorCategory, number> = {
   build: 6,
   run: 7,
   mismatch: 8,
+  threshold: 1,
 };
 
 export class TinyforgeError extends Error {

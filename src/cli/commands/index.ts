@@ -12,6 +12,7 @@ import { sizeCommand } from './size.js';
 import { runCommand } from './run.js';
 import { deployCommand } from './deploy.js';
 import { sweepCommand } from './sweep.js';
+import { checkCommand } from './check.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -27,4 +28,5 @@ export const commands: CommandModule<any, any>[] = [
   runCommand,
   deployCommand,
   sweepCommand,
+  checkCommand,
 ];
