@@ -252,7 +252,8 @@ export function multiplyByQuantizedMultiplier(
 
 // ---- Operators' integer steps (reference_integer_ops) ---------------------------------------------
 
-export type FusedActivation = 'none' | 'relu' | 'relu6' | 'relu_n1_to_1';
+/** TFLite's ActivationFunctionType, by its schema names. */
+export type FusedActivation = 'NONE' | 'RELU' | 'RELU6' | 'RELU_N1_TO_1';
 
 /** [min, max] an int8 output is clamped to. */
 export interface ActivationRange {
@@ -272,13 +273,13 @@ export function activationRange(
 ): ActivationRange {
   const q = (f: number): number => zeroPoint + roundHalfAway(Math.fround(f / Math.fround(scale)));
   switch (activation) {
-    case 'none':
+    case 'NONE':
       return { min: -128, max: 127 };
-    case 'relu':
+    case 'RELU':
       return { min: Math.max(-128, q(0)), max: 127 };
-    case 'relu6':
+    case 'RELU6':
       return { min: Math.max(-128, q(0)), max: Math.min(127, q(6)) };
-    case 'relu_n1_to_1':
+    case 'RELU_N1_TO_1':
       return { min: Math.max(-128, q(-1)), max: Math.min(127, q(1)) };
   }
 }
@@ -341,7 +342,7 @@ export function addParams(
   zp2: number,
   sOut: number,
   zpOut: number,
-  activation: FusedActivation = 'none',
+  activation: FusedActivation = 'NONE',
   rounding: Rounding = TFLITE_ROUNDING,
 ): AddParams {
   const twiceMax = 2 * Math.max(Math.fround(s1), Math.fround(s2));

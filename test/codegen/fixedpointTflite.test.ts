@@ -154,7 +154,7 @@ const REDUCED: VectorSize = {
 };
 
 const INT8S = Array.from({ length: 256 }, (_, i) => i - 128);
-const ACTIVATIONS: FusedActivation[] = ['none', 'relu', 'relu6', 'relu_n1_to_1'];
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ROUNDINGS: Rounding[] = ['double', 'single'];
 const randomInt32 = (rng: () => number): number => uniform(rng, INT32_MIN, INT32_MAX);
 /** A multiplier as TFLite's QuantizeMultiplier makes them: [2^30, 2^31). */
@@ -400,7 +400,7 @@ function floatVectors(size: VectorSize, rng: () => number, out: Records): Record
   for (let i = 0; i < size.floatRandom / 10; i++) scales.push(randomScale(rng, -10, 0));
   scales.forEach((s, i) => {
     const zp = ((i * 37) % 256) - 128;
-    const r = activationRange('relu6', s, zp);
+    const r = activationRange('RELU6', s, zp);
     out.push(OP.relu6Range, floatBits(s), zp, r.min, 0, 0, 0, r.max);
   });
   return out;
@@ -530,11 +530,11 @@ describe('tflite.ts on known values', () => {
   });
 
   it('the fused activation ranges and the average pooling division', () => {
-    expect(activationRange('none', 0.1, 5)).toEqual({ min: -128, max: 127 });
-    expect(activationRange('relu', 0.1, -20)).toEqual({ min: -20, max: 127 });
-    expect(activationRange('relu6', 0.05, -128)).toEqual({ min: -128, max: -8 });
-    expect(activationRange('relu6', 0.01, -128)).toEqual({ min: -128, max: 127 });
-    expect(activationRange('relu_n1_to_1', 0.01, 0)).toEqual({ min: -100, max: 100 });
+    expect(activationRange('NONE', 0.1, 5)).toEqual({ min: -128, max: 127 });
+    expect(activationRange('RELU', 0.1, -20)).toEqual({ min: -20, max: 127 });
+    expect(activationRange('RELU6', 0.05, -128)).toEqual({ min: -128, max: -8 });
+    expect(activationRange('RELU6', 0.01, -128)).toEqual({ min: -128, max: 127 });
+    expect(activationRange('RELU_N1_TO_1', 0.01, 0)).toEqual({ min: -100, max: 100 });
     const all = { min: -128, max: 127 };
     expect(averagePool(5, 2, all)).toBe(3); // 2.5 -> 3
     expect(averagePool(-5, 2, all)).toBe(-3); // -2.5 -> -3

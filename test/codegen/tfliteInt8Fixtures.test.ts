@@ -67,7 +67,7 @@ const FIXTURES: Fixture[] = readdirSync(join(FIX, 'expected'))
   .map((f) => JSON.parse(readFileSync(join(FIX, 'expected', f), 'utf8')) as Fixture);
 
 /** ActivationFunctionType of schema.fbs. */
-const ACTIVATIONS: Record<number, FusedActivation> = { 0: 'none', 1: 'relu', 2: 'relu_n1_to_1', 3: 'relu6' };
+const ACTIVATIONS: Record<number, FusedActivation> = { 0: 'NONE', 1: 'RELU', 2: 'RELU_N1_TO_1', 3: 'RELU6' };
 
 function fused(op: Operator): FusedActivation {
   const a = ACTIVATIONS[Number(op.options.fusedActivationFunction ?? 0)];
