@@ -44,7 +44,7 @@ export const importedFile = (name: MlperfName): string => {
 };
 
 /**
- * The board each runs on: VWW needs 147 KB of RAM with the fast kernels (a 92 KB arena, its 27 KB
+ * The board each runs on: VWW needs 146,684 B of RAM with the fast kernels (a 92,260 B arena, its 27,648 B
  * input window, stack and heap), more than the STM32F405's 128 KB, so it runs on the MPS2 Cortex-M4.
  */
 export const boardFor = (name: MlperfName): string => (name === 'vww' ? 'mps2-an386' : 'netduinoplus2');

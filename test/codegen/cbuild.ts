@@ -14,6 +14,25 @@ export const HARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'harnes
 /** The flags of the acceptance criteria, on every host build. */
 export const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
 
+/** Compiles with `cc`; a failure, and any output at all (a warning, a note), fails the test. */
+export async function compileClean(cc: string, args: string[], cwd: string): Promise<void> {
+  const r = await execa(cc, args, { cwd, reject: false, all: true });
+  if (r.exitCode !== 0) throw new Error(`${cc} ${args.join(' ')} failed:\n${r.all}`);
+  if (r.all) throw new Error(`${cc} ${args.join(' ')} printed output (unclean build):\n${r.all}`);
+}
+
+export async function hasTool(name: string): Promise<boolean> {
+  return (await execa('which', [name], { reject: false })).exitCode === 0;
+}
+
+/** Whether clang is there to test with; under CI=true (which installs it) its absence is a failure. */
+export async function clangPresent(): Promise<boolean> {
+  const present = await hasTool('clang');
+  if (!present && process.env.CI === 'true')
+    throw new Error('clang is not installed: CI installs it (toolchain/install.sh clang)');
+  return present;
+}
+
 export interface RunnerOptions {
   /** Extra compiler flags (optimization, sanitizers). */
   cflags?: string[];

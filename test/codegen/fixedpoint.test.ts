@@ -33,8 +33,8 @@ import {
 import { parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
 import { runOnQemu } from '../../src/qemu/runner.js';
 import { tempDir } from '../helpers/temp.js';
+import { clangPresent, compileClean, STRICT } from './cbuild.js';
 
-const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
 const HEADER = 'tf_fixedpoint.h';
 const CHECK_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'harness', 'fixedpoint_check.c');
 
@@ -250,17 +250,6 @@ function mismatches(cases: Case[], results: Int8Array, limit = 20): string[] {
   return out;
 }
 
-async function compile(cc: string, args: string[], cwd: string): Promise<void> {
-  const r = await execa(cc, args, { cwd, reject: false, all: true });
-  if (r.exitCode !== 0) throw new Error(`${cc} ${args.join(' ')} failed:\n${r.all}`);
-  // -Werror turns warnings into failures; notes and anything else printed count as unclean too.
-  expect(r.all, `${cc} ${args.join(' ')}`).toBe('');
-}
-
-async function hasTool(name: string): Promise<boolean> {
-  return (await execa('which', [name], { reject: false })).exitCode === 0;
-}
-
 const dir = tempDir('tf-fixedpoint-');
 const full = vectors(FULL);
 const reduced = vectors(REDUCED);
@@ -272,7 +261,7 @@ beforeAll(async () => {
   copyFileSync(CHECK_SOURCE, join(dir, 'fixedpoint_check.c'));
   writeFileSync(join(dir, 'full.bin'), encode(full));
   writeFileSync(join(dir, 'reduced.bin'), encode(reduced));
-  clang = await hasTool('clang');
+  clang = await clangPresent();
 });
 
 describe('the test vectors', () => {
@@ -317,14 +306,14 @@ describe('tf_fixedpoint.h compiles on its own (self-contained C99, strict warnin
     for (const flags of [['-O0'], ['-O2'], ['-O2', '-DTF_PORTABLE'], ['-O2', '-DTF_NO_SECTIONS']]) {
       it(`${cc} ${flags.join(' ')}`, async ({ skip }) => {
         if (cc === 'clang' && !clang) skip('clang is not installed');
-        await compile(cc, [...STRICT, ...flags, '-c', 'header_only.c', '-o', 'header.o'], dir);
+        await compileClean(cc, [...STRICT, ...flags, '-c', 'header_only.c', '-o', 'header.o'], dir);
       });
     }
   }
 
   it('arm-none-eabi-gcc -mcpu=cortex-m4 -O2 selects the DSP variant and builds it (SSAT, USAT, SHADD8, QADD8)', async () => {
     const m4 = ['-mcpu=cortex-m4', '-mthumb', '-O2', '-Wall', '-Wextra', '-Werror'];
-    await compile(
+    await compileClean(
       'arm-none-eabi-gcc',
       [...m4, '-std=c99', '-pedantic', '-c', 'header_only.c', '-o', 'm4.o'],
       dir,
@@ -345,7 +334,7 @@ describe('tf_fixedpoint.h compiles on its own (self-contained C99, strict warnin
         '',
       ].join('\n'),
     );
-    await compile('arm-none-eabi-gcc', [...m4, '-c', 'dsp.c', '-o', 'dsp.o'], dir);
+    await compileClean('arm-none-eabi-gcc', [...m4, '-c', 'dsp.c', '-o', 'dsp.o'], dir);
     const dis = (await execa('arm-none-eabi-objdump', ['-d', 'dsp.o'], { cwd: dir })).stdout;
     expect(dis).toMatch(/\bssat\b/);
     expect(dis).toMatch(/\busat\b/);
@@ -368,7 +357,7 @@ describe('C == semantics.ts on the host', () => {
     it(`${b.cc} ${b.flags.join(' ')}: ${full.length} vectors`, async ({ skip }) => {
       if (b.cc === 'clang' && !clang) skip('clang is not installed');
       const exe = `check${i}`;
-      await compile(b.cc, [...STRICT, ...b.flags, '-I', '.', 'fixedpoint_check.c', '-o', exe], dir);
+      await compileClean(b.cc, [...STRICT, ...b.flags, '-I', '.', 'fixedpoint_check.c', '-o', exe], dir);
       const r = await execa(join(dir, exe), ['full.bin'], { cwd: dir, reject: false, all: false });
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);

@@ -46,8 +46,8 @@ import {
 import { parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
 import { runOnQemu } from '../../src/qemu/runner.js';
 import { tempDir } from '../helpers/temp.js';
+import { clangPresent, compileClean, STRICT } from './cbuild.js';
 
-const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
 const HEADER = 'tf_fixedpoint_tflite.h';
 const CHECK_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'harness', 'fixedpoint_tflite_check.c');
 
@@ -430,16 +430,6 @@ function parseRun(stdout: string, recs: Records): CheckRun {
   };
 }
 
-async function compile(cc: string, args: string[], cwd: string): Promise<void> {
-  const r = await execa(cc, args, { cwd, reject: false, all: true });
-  if (r.exitCode !== 0) throw new Error(`${cc} ${args.join(' ')} failed:\n${r.all}`);
-  expect(r.all, `${cc} ${args.join(' ')}`).toBe('');
-}
-
-async function hasTool(name: string): Promise<boolean> {
-  return (await execa('which', [name], { reject: false })).exitCode === 0;
-}
-
 const dir = tempDir('tf-fixedpoint-tflite-');
 let full = new Records();
 let reduced = new Records();
@@ -456,7 +446,7 @@ beforeAll(async () => {
   reduced = integerVectors(REDUCED, mulberry32(7));
   writeFileSync(join(dir, 'full.bin'), full.bytes());
   writeFileSync(join(dir, 'reduced.bin'), reduced.bytes());
-  clang = await hasTool('clang');
+  clang = await clangPresent();
 });
 
 describe('tflite.ts on known values', () => {
@@ -593,7 +583,7 @@ describe('tf_fixedpoint_tflite.h compiles on its own (self-contained C99, strict
     for (const flags of [['-O0'], ['-O2'], ['-Os'], ['-O2', '-DTF_NO_SECTIONS']]) {
       it(`${cc} ${flags.join(' ')} (with tf_fixedpoint.h beside it)`, async ({ skip }) => {
         if (cc === 'clang' && !clang) skip('clang is not installed');
-        await compile(cc, [...STRICT, ...flags, '-c', 'header_only.c', '-o', 'header.o'], dir);
+        await compileClean(cc, [...STRICT, ...flags, '-c', 'header_only.c', '-o', 'header.o'], dir);
       });
     }
   }
@@ -617,7 +607,7 @@ describe('tf_fixedpoint_tflite.h compiles on its own (self-contained C99, strict
       ].join('\n'),
     );
     const m4 = ['-mcpu=cortex-m4', '-mthumb', '-O2', '-std=c99', '-pedantic', '-Wall', '-Wextra', '-Werror'];
-    await compile('arm-none-eabi-gcc', [...m4, '-c', 'm4.c', '-o', 'm4.o'], dir);
+    await compileClean('arm-none-eabi-gcc', [...m4, '-c', 'm4.c', '-o', 'm4.o'], dir);
     const dis = (await execa('arm-none-eabi-objdump', ['-d', 'm4.o'], { cwd: dir })).stdout;
     // The 32x32 -> 64 products are SMULL (SMLAL with the rounding constant) instructions, the 64-bit
     // shifts inline; nothing calls a helper (no 64-bit division, no floating point).
@@ -641,7 +631,7 @@ describe('C == tflite.ts on the host', () => {
       if (b.cc === 'clang' && !clang) skip('clang is not installed');
       const exe = `check${i}`;
       const flags = [...STRICT, ...b.flags, '-DTFL_CHECK_FLOAT', '-I', '.'];
-      await compile(b.cc, [...flags, 'fixedpoint_tflite_check.c', '-o', exe, '-lm'], dir);
+      await compileClean(b.cc, [...flags, 'fixedpoint_tflite_check.c', '-o', exe, '-lm'], dir);
       const r = await execa(join(dir, exe), ['full.bin'], { cwd: dir, reject: false });
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { importKerasArchive, importKerasH5 } from '../../src/import/keras/index.js';
-import type { ImportedModel } from '../../src/import/common.js';
-import { floatForward } from '../../src/compress/floatForward.js';
 import { inferShapes } from '../../src/graph/ir.js';
 import { rejection } from '../helpers/errors.js';
+import { worstRelativeError } from '../helpers/parity.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'import');
 
@@ -38,18 +37,6 @@ const FORMATS = {
   keras: (name: string) => importKerasArchive(join(FIXTURES, 'keras', `${name}.keras`)),
 } as const;
 
-/** Largest |ours - Keras| over every output value of every input, relative to max |Keras|. */
-function relativeError(imported: ImportedModel, e: Expected): number {
-  const range = Math.max(...e.keras!.flat().map(Math.abs));
-  let worst = 0;
-  e.inputs!.forEach((x, k) => {
-    const out = floatForward(imported.model, Float32Array.from(x)).outputs.at(-1)!;
-    expect(out.length).toBe(e.keras![k].length);
-    out.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - e.keras![k][i]) / range)));
-  });
-  return worst;
-}
-
 describe('Keras import: float parity with Keras on every fixture', () => {
   for (const name of cases.filter((n) => !expected(n).error))
     for (const fmt of ['h5', 'keras'] as const)
@@ -57,7 +44,7 @@ describe('Keras import: float parity with Keras on every fixture', () => {
         const e = expected(name);
         const imported = await FORMATS[fmt](name);
         expect(imported.source.inputShape).toEqual(e.inputShape);
-        expect(relativeError(imported, e)).toBeLessThan(1e-5);
+        expect(worstRelativeError(imported.model, e.inputs!, e.keras!)).toBeLessThan(1e-5);
       });
 });
 

@@ -19,20 +19,13 @@ import {
   runMlperf,
   type MlperfName,
 } from '../helpers/mlperf.js';
+import { worstRelativeError } from '../helpers/parity.js';
 
-/** Largest |actual - expected| over every output value, relative to each expected output's range. */
+/** The model's worst error on the inputs the expected outputs of `name` were computed on. */
 function relativeError(model: FloatModel, name: MlperfName, expected: number[][]): number {
-  const e = mlperfExpected(name);
   const size = model.graph.inputShape[0] * model.graph.inputShape[1];
-  let worst = 0;
-  e.inputs.forEach((recipe, k) => {
-    const out = floatForward(model, mlperfInput(name, recipe, size)).outputs.at(-1)!;
-    const want = expected[k];
-    expect(out.length).toBe(want.length);
-    const range = Math.max(...want.map(Math.abs));
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(out[i] - want[i]) / range);
-  });
-  return worst;
+  const inputs = mlperfExpected(name).inputs.map((r) => mlperfInput(name, r, size));
+  return worstRelativeError(model, inputs, expected);
 }
 
 /** The model with the bias of every layer that feeds a BatchNorm set to zero. */

@@ -18,6 +18,7 @@ import type { FloatModel } from '../../src/graph/types.js';
 import { haveMlperf, MLPERF_DIR, mlperfFile, runMlperf } from '../helpers/mlperf.js';
 import { rejection } from '../helpers/errors.js';
 import { tempDir } from '../helpers/temp.js';
+import { worstRelativeError } from '../helpers/parity.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'import');
 const tflite = (name: string) => join(FIX, 'tflite', `${name}.tflite`);
@@ -39,19 +40,6 @@ const CASES = readdirSync(join(FIX, 'expected'))
   .filter((n) => expected(n).formats.includes('tflite'))
   .sort();
 
-/** Largest |output - expected| over every value, relative to each expected output's largest magnitude. */
-function worstError(model: FloatModel, inputs: number[][], outputs: number[][]): number {
-  let worst = 0;
-  inputs.forEach((x, k) => {
-    const got = floatForward(model, Float32Array.from(x)).outputs.at(-1)!;
-    const want = outputs[k];
-    expect(got.length).toBe(want.length);
-    const range = Math.max(...want.map(Math.abs));
-    want.forEach((v, i) => (worst = Math.max(worst, Math.abs(got[i] - v) / range)));
-  });
-  return worst;
-}
-
 /**
  * Files whose interpreter outputs are no float reference: TFLite's hybrid kernels quantize every
  * activation to int8 on the fly, int8 models compute in int8. They are checked against their exact
@@ -66,7 +54,7 @@ describe('TFLite import: float outputs equal the interpreter on every fixture', 
     it(name, async () => {
       const e = expected(name);
       const { model } = await importTflite(tflite(name));
-      expect(worstError(model, e.inputs!, e.tflite!)).toBeLessThan(QUANTIZED[name] ?? 1e-5);
+      expect(worstRelativeError(model, e.inputs!, e.tflite!)).toBeLessThan(QUANTIZED[name] ?? 1e-5);
     });
 });
 
@@ -75,7 +63,7 @@ describe('weights stored as int8 or float16, and int8 models', () => {
     // hybrid_int8_dequantized is the same Keras model with the int8 weights dequantized in numpy.
     const ref = expected('hybrid_int8_dequantized');
     const { model } = await importTflite(tflite('hybrid_int8'));
-    expect(worstError(model, ref.inputs!, ref.tflite!)).toBeLessThan(1e-5);
+    expect(worstRelativeError(model, ref.inputs!, ref.tflite!)).toBeLessThan(1e-5);
     const conv = model.params[model.graph.layers[0].name].kernel!;
     expect(conv.length).toBe(5 * 8 * 32);
   });

@@ -3,14 +3,13 @@
 // one check that runs them in the host reference, as host C (gcc and clang, -O2) and on QEMU (the
 // Cortex-M4 path) and compares bit for bit.
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { expect } from 'vitest';
 import { GRAPH_INPUT } from '../../src/graph/types.js';
 import type { CompressedModel, QLayer } from '../../src/qmodel/model.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { sizeOf } from '../../src/graph/types.js';
-import { buildRunner, runRunner } from '../codegen/cbuild.js';
+import { buildRunner, hasTool, runRunner } from '../codegen/cbuild.js';
 import { runOnTarget } from '../kernels/target.js';
 import { makeRng, pick, randInt } from '../helpers/randomModel.js';
 import { conv } from '../codegen/models.js';
@@ -155,10 +154,6 @@ export function windows(model: CompressedModel, seed: number, n = 12): Int8Array
 export function referenceLogits(model: CompressedModel, ws: Int8Array[]): Int8Array[] {
   const p = prepareReference(model);
   return ws.map((w) => runPrepared(p, w).logits);
-}
-
-async function hasTool(name: string): Promise<boolean> {
-  return (await execa('which', [name], { reject: false })).exitCode === 0;
 }
 
 /** Host C with gcc and clang: logits equal to the reference's for every window. */
