@@ -53,6 +53,7 @@ fixtures:
 	$(PYTHON) test/fixtures/import/make_fixtures.py
 	$(PYTHON) test/fixtures/import/make_onnx_fixtures.py
 	$(PYTHON) test/fixtures/import/make_mlperf_expected.py
+	$(PYTHON) test/fixtures/import/make_mlperf_int8_expected.py
 
 clean:
 	rm -rf dist out .cache coverage

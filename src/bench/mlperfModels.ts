@@ -122,3 +122,68 @@ export function writeWindowsData(
   writeFileSync(path, JSON.stringify(description));
   return path;
 }
+
+// ---- The int8 models (kept int8: scheme 'tflite-int8') ----------------------------------------------
+
+/** test/fixtures/import/mlperf/<name>.int8.json (make_mlperf_int8_expected.py): every tensor's CRC-32 per run. */
+export interface MlperfInt8Expected {
+  model: MlperfName;
+  /** The int8 .tflite, relative to MLPERF_DIR. */
+  file: string;
+  input: number;
+  output: number;
+  operators: { op: string; inputs: number[]; output: number }[];
+  tensors: { index: number; name: string; shape: number[]; scale: number[]; zeroPoint: number[] }[];
+  runs: {
+    input:
+      | { kind: 'sample'; index: number }
+      | { kind: 'window'; first: number }
+      | { kind: 'random'; seed: number };
+    /** CRC-32 (zlib) of each tensor's int8 bytes, by tensor index. */
+    crc: Record<string, number>;
+    output: number[];
+    /** First run only: the values of the tensors up to valuesMaxElements. */
+    values?: Record<string, number[]>;
+  }[];
+}
+
+export function mlperfInt8Expected(name: MlperfName): MlperfInt8Expected {
+  const path = join(PACKAGE_ROOT, 'test', 'fixtures', 'import', 'mlperf', `${name}.int8.json`);
+  return JSON.parse(readFileSync(path, 'utf8')) as MlperfInt8Expected;
+}
+
+/** xorshift32 int8 values of a seed (the fixture script's generator): (state & 0xFF) - 128. */
+export function xorshiftInt8(n: number, seed: number): Int8Array {
+  const out = new Int8Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = (s & 0xff) - 128;
+  }
+  return out;
+}
+
+/**
+ * The int8 input of one run, as the interpreter got it: KWS's sample is int8 already, IC's is uint8
+ * (minus 128), VWW's samples and AD's windows are quantized by `quantize` (the model's own input
+ * quantization, TFLite's QUANTIZE), random runs come from xorshiftInt8.
+ */
+export function mlperfInt8Input(
+  name: MlperfName,
+  run: MlperfInt8Expected['runs'][number],
+  size: number,
+  quantize: (x: Float32Array) => Int8Array,
+): Int8Array {
+  const r = run.input;
+  if (r.kind === 'random') return xorshiftInt8(size, r.seed);
+  if (r.kind === 'window') return quantize(adSlices(r.first));
+  const a = readNpy(mlperfFile(`${name}/sample_inputs.npy`));
+  const x = Array.from(a.data.slice(r.index * size, (r.index + 1) * size) as ArrayLike<number>);
+  if (name === 'kws') return Int8Array.from(x);
+  if (name === 'ic') return Int8Array.from(x, (v) => v - 128);
+  return quantize(Float32Array.from(x));
+}

@@ -3,7 +3,7 @@
 // (src/ops/<kind>.ts, codegen). Templates: templates/model.c.hbs and the kernel partials.
 import { channelsOf, inferShapes, sizeOf, spatialOf } from '../graph/ir.js';
 import { checkModel, irGraph } from '../qmodel/check.js';
-import type { CompressedModel } from '../qmodel/model.js';
+import { schemeOf, type CompressedModel } from '../qmodel/model.js';
 import { codegenOps } from '../ops/registry.js';
 import { uniqueIdent } from './cformat.js';
 import { planMemory, type MemoryPlan, type PlanStep } from './planner.js';
@@ -56,12 +56,13 @@ export function buildView(
   // Shared code has these section names; a layer called so gets a suffix.
   const taken = new Set<string>(['tf_run', 'tf_packed', 'tf_huffman', 'tf_rle']);
   const idents = model.layers.map((l) => uniqueIdent(l.name, taken));
-  const prepared = model.layers.map((l) => codegenOps(l.kind).prepare?.(l));
+  const scheme = schemeOf(model);
+  const prepared = model.layers.map((l) => codegenOps(l.kind, scheme).prepare?.(l));
   const steps: PlanStep[] = model.layers.map((l, i) => ({
     name: l.name,
     inputs: infos[i].inputs.map((p) => p + 1),
     outBytes: sizeOf(l.outShape),
-    alias: codegenOps(l.kind).alias,
+    alias: codegenOps(l.kind, scheme).alias,
     scratchBytes: prepared[i]?.scratchBytes ?? 0,
   }));
   const plan = planMemory(T0 * C0, steps);
@@ -99,7 +100,7 @@ export function buildView(
       hasStatus: false,
       hasCode: true,
     };
-    return codegenOps(l.kind).view(l, base, { prepared: prepared[i]?.data });
+    return codegenOps(l.kind, scheme).view(l, base, { prepared: prepared[i]?.data });
   });
 
   const used = new Set(layers.flatMap((l) => l.uses));

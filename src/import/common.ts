@@ -1,6 +1,8 @@
 // What every model-file importer (Keras, TensorFlow Lite, ONNX) shares: the imported model and
 // where it came from, the one "not supported" error (exit code 4, naming the node), and how a
 // source input shape becomes tinyforge's [T, C] input window.
+import type { CompressedModel } from '../qmodel/model.js';
+import type { CodingChoice } from '../qmodel/coding/index.js';
 import { TinyforgeError } from '../util/errors.js';
 import { reshapeLayer } from '../ops/reshape.js';
 import { GRAPH_INPUT, type FloatModel, type InputShape, type Layer } from '../graph/types.js';
@@ -30,6 +32,11 @@ export interface ModelSource {
 export interface ImportedModel {
   model: FloatModel;
   source: ModelSource;
+  /**
+   * A fully int8 TFLite file: the model with the file's own quantization kept (scheme 'tflite-int8',
+   * weights coded as asked). Absent for float and hybrid files.
+   */
+  keptQuantization?: (opts: { coding?: CodingChoice }) => CompressedModel;
 }
 
 export interface ImportOptions {

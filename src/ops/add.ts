@@ -18,7 +18,11 @@ import {
   type QMerge,
 } from './merge.js';
 import type { Layer } from '../graph/types.js';
-import type { OpModule } from './types.js';
+import type { Int8Ops, OpModule } from './types.js';
+import { checkInt8Input, int8Base, int8Schema, type Int8Q } from './int8.js';
+import { add as tfliteAdd, addParams, TFLITE_2_21_ROUNDING, type AddParams } from '../fixedpoint/tflite.js';
+import type { AffineQuant } from '../qmodel/model.js';
+import { affineQuant } from '../qmodel/schemaParts.js';
 import { ADD_OPTIONS, noConstantInputs } from './tfliteFields.js';
 
 const KIND = 'add';
@@ -36,6 +40,39 @@ function addReference(q: QMerge, xs: Int8Array[]): Int8Array {
   }
   return y;
 }
+
+/** Under TFLite's int8 scheme: two inputs, each with its own quantization (ADD, no broadcasting). */
+export interface QAdd8 extends Int8Q {
+  input2: AffineQuant;
+}
+
+function addParamsOf(q: QAdd8): AddParams {
+  const [a, b, o] = [q.input, q.input2, q.output];
+  const rounding = TFLITE_2_21_ROUNDING.add;
+  return addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, o.scale, o.zeroPoint, q.activation, rounding);
+}
+
+const addInt8: Int8Ops<Layer, QAdd8> = {
+  fromTflite(_l, ctx) {
+    if (ctx.inputs.length !== 2) ctx.fail(`${ctx.inputs.length} inputs (the int8 Add takes 2)`);
+    return { ...int8Base(ctx), kind: KIND, input2: ctx.inputs[1] };
+  },
+  quantized: {
+    schema: int8Schema(KIND, { input2: affineQuant }, false),
+    toIr: (q) => ({ kind: KIND, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) }),
+    outFrac: () => 0,
+    outQuant: (q) => q.output,
+    check(q, ctx) {
+      if (ctx.inQuants.length !== 2) ctx.fail(`${ctx.inQuants.length} inputs (the int8 Add takes 2)`);
+      checkInt8Input(q, ctx);
+      checkInt8Input(q, { ...ctx, inQuants: [ctx.inQuants[1]] }, q.input2);
+    },
+    reference(q, [a, b]) {
+      const p = addParamsOf(q);
+      return a.map((v, i) => tfliteAdd(v, b[i], p, TFLITE_2_21_ROUNDING.add));
+    },
+  },
+};
 
 export const add: OpModule<Layer, QMerge> = {
   kind: KIND,
@@ -77,4 +114,5 @@ export const add: OpModule<Layer, QMerge> = {
     alias: 'inplace',
     view: (q, base) => mergeView(q, base, { two: q.inFracs.length === 2 }),
   },
+  int8: addInt8,
 };

@@ -18,6 +18,8 @@ import { causalAfterPad } from './tfliteFields.js';
 import * as W from './weighted.js';
 import type { Geometry } from '../codegen/kernelPlan.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
+import { irActivation, type Int8WeightedQ, type WeightedLoop } from './int8.js';
+import { TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 
 export interface Conv1DLayer extends WeightedLayer {
   kind: 'conv1d';
@@ -67,7 +69,13 @@ const archSchema = z.strictObject({
   useBias: z.boolean().default(true),
 });
 
+type Conv1DFields = W.WeightedFields<QConv1D>;
+
 function toIr(q: QConv1D): Conv1DLayer {
+  return irLayer(q, q.relu);
+}
+
+function irLayer(q: Conv1DFields, relu: boolean): Conv1DLayer {
   return {
     kind: KIND,
     name: q.name,
@@ -77,7 +85,7 @@ function toIr(q: QConv1D): Conv1DLayer {
     stride: q.stride,
     padding: q.padding,
     ...dilationField(dilationOf(q)),
-    activation: q.relu ? 'relu' : 'linear',
+    activation: relu ? 'relu' : 'linear',
     useBias: true,
   };
 }
@@ -121,9 +129,8 @@ function floatForward(
   return y;
 }
 
-/** Integer reference: padding positions hold zeros, so the tap range is clipped. */
-function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): Int8Array {
-  const x = xs[0];
+/** The reference loop of both schemes: padding positions are skipped (they add nothing). */
+const loop: WeightedLoop<Conv1DFields> = (q, x, row, start0, finish) => {
   const [T, Cin] = q.inShape;
   const [L, F] = q.outShape;
   const k = q.kernelSize;
@@ -131,10 +138,9 @@ function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): 
   const y = new Int8Array(L * F);
   for (let o = 0; o < F; o++) {
     const w = row(o);
-    const shift = requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac);
     for (let t = 0; t < L; t++) {
       const start = t * q.stride - q.padLeft;
-      let acc = q.bias[o];
+      let acc = start0(o);
       // Taps j with 0 <= start + j*d < T.
       const j0 = Math.max(0, Math.ceil(-start / d));
       const j1 = Math.min(k, Math.ceil((T - start) / d));
@@ -143,11 +149,40 @@ function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): 
         const wb = j * Cin;
         for (let c = 0; c < Cin; c++) acc += x[xb + c] * w[wb + c];
       }
-      y[t * F + o] = requantize(acc, shift, q.relu);
+      y[t * F + o] = finish(o, acc);
     }
   }
   return y;
+};
+
+/** Integer reference (pow2). */
+function reference(q: QConv1D, xs: Int8Array[], row: (o: number) => Int8Array): Int8Array {
+  const shifts = Array.from({ length: q.filters }, (_, o) =>
+    requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac),
+  );
+  return loop(
+    q,
+    xs[0],
+    row,
+    (o) => q.bias[o],
+    (o, acc) => requantize(acc, shifts[o], q.relu),
+  );
 }
+
+/** The windows must match the padding and touch the input (both schemes). */
+function checkWindows(q: Conv1DFields, info: NodeInfo, fail: (why: string) => never): void {
+  const T = info.inShape[0];
+  const d = dilationOf(q);
+  const expected = padLeft(T, q.kernelSize, q.stride, q.padding, d);
+  if (q.padLeft !== expected)
+    fail(`padLeft ${q.padLeft}, expected ${expected} for '${q.padding}' with dilation ${d}`);
+  const span = windowSpan(q.kernelSize, d);
+  const outside = windowOutside(T, span, q.stride, q.padLeft, info.outShape[0]);
+  if (outside >= 0) fail(`output position ${outside} has a window outside the input`);
+}
+
+/** Under TFLite's int8 scheme (a CONV_2D of one row). */
+export type QConv1D8 = Conv1DFields & Int8WeightedQ;
 
 const parts = W.weightedParts<Conv1DLayer, QConv1D>({
   kind: KIND,
@@ -315,17 +350,19 @@ export const conv1d: OpModule<Conv1DLayer, QConv1D> = {
     toIr,
     ...parts.quantized,
     check(q, { info, inFracs, fail }) {
-      const [T, C] = info.inShape;
-      W.checkWeighted(q, q.filters, q.kernelSize * C, inFracs[0], fail);
-      const d = dilationOf(q);
-      const expected = padLeft(T, q.kernelSize, q.stride, q.padding, d);
-      if (q.padLeft !== expected)
-        fail(`padLeft ${q.padLeft}, expected ${expected} for '${q.padding}' with dilation ${d}`);
-      const span = windowSpan(q.kernelSize, d);
-      const outside = windowOutside(T, span, q.stride, q.padLeft, info.outShape[0]);
-      if (outside >= 0) fail(`output position ${outside} has a window outside the input`);
+      W.checkWeighted(q, q.filters, q.kernelSize * info.inShape[1], inFracs[0], fail);
+      checkWindows(q, info, fail);
     },
     reference,
   },
   codegen: parts.codegen,
+  int8: W.weightedInt8<Conv1DLayer, QConv1D8>({
+    spec: parts.spec,
+    flavour: { fullyConnected: false, rounding: TFLITE_2_21_ROUNDING.conv2d },
+    loop,
+    outs: (q) => q.filters,
+    rowLength: (q, info) => q.kernelSize * info.inShape[1],
+    toIr: (q) => irLayer(q, irActivation(q) === 'relu'),
+    check: (q, ctx) => checkWindows(q, ctx.info, ctx.fail),
+  }),
 };

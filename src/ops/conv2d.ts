@@ -28,6 +28,8 @@ import {
 } from './tfliteFields.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
+import { irActivation, type Int8WeightedQ, type WeightedLoop } from './int8.js';
+import { TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 
 export interface Conv2DLayer extends WeightedLayer, Window2D {
   kind: 'conv2d';
@@ -125,26 +127,76 @@ function floatForward(
   return y;
 }
 
-/** Integer reference: padding positions hold zeros, so taps outside the input are skipped. */
-function reference(q: QConv2D, xs: Int8Array[], row: (o: number) => Int8Array): Int8Array {
-  const x = xs[0];
+type Conv2DFields = W.WeightedFields<QConv2D>;
+
+/** The reference loop of both schemes: taps outside the input are skipped (they add nothing). */
+const loop: WeightedLoop<Conv2DFields> = (q, x, row, start, finish) => {
   const [H, Wd, C] = q.inShape;
   const [OH, OW, F] = q.outShape;
   const y = new Int8Array(OH * OW * F);
   const g = { H, W: Wd, C, OH, OW, k: q.kernelSize, s: q.strides, d: q.dilation, pad: q.pad };
   for (let o = 0; o < F; o++) {
     const w = row(o);
-    const shift = requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac);
+    const acc0 = start(o);
     eachWindow(g, (t, taps) => {
-      let acc = q.bias[o];
+      let acc = acc0;
       taps((i, j) => {
         for (let c = 0; c < C; c++) acc += x[i + c] * w[j + c];
       });
-      y[t * F + o] = requantize(acc, shift, q.relu);
+      y[t * F + o] = finish(o, acc);
     });
   }
   return y;
+};
+
+/** Integer reference (pow2). */
+function reference(q: QConv2D, xs: Int8Array[], row: (o: number) => Int8Array): Int8Array {
+  const shifts = Array.from({ length: q.filters }, (_, o) =>
+    requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac),
+  );
+  return loop(
+    q,
+    xs[0],
+    row,
+    (o) => q.bias[o],
+    (o, acc) => requantize(acc, shifts[o], q.relu),
+  );
 }
+
+/** The windows must match the padding and touch the input (both schemes). */
+function checkWindows(q: Conv2DFields, info: NodeInfo, fail: (why: string) => never): void {
+  const [H, Wd] = info.inShape;
+  const { pad, OH, OW } = axes(q, H, Wd);
+  if (!Array.isArray(q.pad) || q.pad[0] !== pad[0] || q.pad[1] !== pad[1])
+    fail(`pad [${q.pad}], expected [${pad}] for '${q.padding}'`);
+  const axesOf = [
+    [H, 0, OH],
+    [Wd, 1, OW],
+  ] as const;
+  for (const [n, a, out] of axesOf) {
+    const span = windowSpan(q.kernelSize[a], q.dilation[a]);
+    const outside = windowOutside(n, span, q.strides[a], q.pad[a], out);
+    if (outside >= 0) fail(`output ${a === 0 ? 'row' : 'column'} ${outside} has a window outside the input`);
+  }
+}
+
+function irLayer(q: Conv2DFields, relu: boolean): Conv2DLayer {
+  return {
+    kind: KIND,
+    name: q.name,
+    ...(q.inputs ? { inputs: q.inputs } : {}),
+    filters: q.filters,
+    kernelSize: q.kernelSize,
+    strides: q.strides,
+    dilation: q.dilation,
+    padding: q.padding,
+    activation: relu ? 'relu' : 'linear',
+    useBias: true,
+  };
+}
+
+/** Under TFLite's int8 scheme (CONV_2D). */
+export type QConv2D8 = Conv2DFields & Int8WeightedQ;
 
 /** Pointwise (1x1, stride 1): the Conv1D kernel over H*W positions; else the grid kernel. */
 function geometry(q: QConv2D): Geometry {
@@ -321,39 +373,24 @@ export const conv2d: OpModule<Conv2DLayer, QConv2D> = {
   },
   ...parts.stages,
   quantized: {
-    toIr: (q) => ({
-      kind: KIND,
-      name: q.name,
-      ...(q.inputs ? { inputs: q.inputs } : {}),
-      filters: q.filters,
-      kernelSize: q.kernelSize,
-      strides: q.strides,
-      dilation: q.dilation,
-      padding: q.padding,
-      activation: q.relu ? 'relu' : 'linear',
-      useBias: true,
-    }),
+    toIr: (q) => irLayer(q, q.relu),
     ...parts.quantized,
     check(q, { info, inFracs, fail }) {
-      const [H, Wd, C] = info.inShape;
-      W.checkWeighted(q, q.filters, q.kernelSize[0] * q.kernelSize[1] * C, inFracs[0], fail);
-      const { pad, OH, OW } = axes(q, H, Wd);
-      if (!Array.isArray(q.pad) || q.pad[0] !== pad[0] || q.pad[1] !== pad[1])
-        fail(`pad [${q.pad}], expected [${pad}] for '${q.padding}'`);
-      const axesOf = [
-        [H, 0, OH],
-        [Wd, 1, OW],
-      ] as const;
-      for (const [n, a, out] of axesOf) {
-        const span = windowSpan(q.kernelSize[a], q.dilation[a]);
-        const outside = windowOutside(n, span, q.strides[a], q.pad[a], out);
-        if (outside >= 0)
-          fail(`output ${a === 0 ? 'row' : 'column'} ${outside} has a window outside the input`);
-      }
+      W.checkWeighted(q, q.filters, q.kernelSize[0] * q.kernelSize[1] * info.inShape[2], inFracs[0], fail);
+      checkWindows(q, info, fail);
     },
     reference,
   },
   codegen: parts.codegen,
+  int8: W.weightedInt8<Conv2DLayer, QConv2D8>({
+    spec: parts.spec,
+    flavour: { fullyConnected: false, rounding: TFLITE_2_21_ROUNDING.conv2d },
+    loop,
+    outs: (q) => q.filters,
+    rowLength: (q, info) => q.kernelSize[0] * q.kernelSize[1] * info.inShape[2],
+    toIr: (q) => irLayer(q, irActivation(q) === 'relu'),
+    check: (q, ctx) => checkWindows(q, ctx.info, ctx.fail),
+  }),
 };
 
 /** TFLite CONV_2D: filter [Co, kh, kw, Ci] (to [kh, kw, Ci, Co]), optional bias, fused ReLU. */

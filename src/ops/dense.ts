@@ -11,6 +11,8 @@ import { posInt } from '../qmodel/schemaParts.js';
 import type { OpModule } from './types.js';
 import * as W from './weighted.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
+import { irActivation, type Int8WeightedQ, type WeightedLoop } from './int8.js';
+import { TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 import { sizeOf, type Layer } from '../graph/types.js';
 import type { TfliteOpContext, TfliteResult } from './tfliteTypes.js';
 import { FC_OPTIONS as FO, optionalBias, requiredConstant, transpose2d } from './tfliteFields.js';
@@ -44,16 +46,39 @@ function rows(l: DenseLayer, info: NodeInfo, kernel: Float32Array) {
   return { rows: Co, rowLength: F, data };
 }
 
-function reference(q: QDense, [x]: Int8Array[], row: (o: number) => Int8Array): Int8Array {
+/** The reference loop of both schemes: start(o) + sum x[i] * w[i], finished per output. */
+const loop: WeightedLoop<{ units: number }> = (q, x, row, start, finish) => {
   const y = new Int8Array(q.units);
   for (let o = 0; o < q.units; o++) {
     const w = row(o);
-    let acc = q.bias[o];
+    let acc = start(o);
     for (let i = 0; i < x.length; i++) acc += x[i] * w[i];
-    y[o] = requantize(acc, requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac), q.relu);
+    y[o] = finish(o, acc);
   }
   return y;
+};
+
+function reference(q: QDense, [x]: Int8Array[], row: (o: number) => Int8Array): Int8Array {
+  return loop(
+    q,
+    x,
+    row,
+    (o) => q.bias[o],
+    (o, acc) => requantize(acc, requantShift(q.inFrac, W.wFracOf(q, o), q.outFrac), q.relu),
+  );
 }
+
+/** Under TFLite's int8 scheme (FULLY_CONNECTED: per-tensor multiplier from a float32 scale product). */
+export type QDense8 = W.WeightedFields<QDense> & Int8WeightedQ;
+
+const toIr = (q: { name: string; inputs?: readonly string[]; units: number }, relu: boolean): DenseLayer => ({
+  kind: KIND,
+  name: q.name,
+  ...(q.inputs ? { inputs: q.inputs } : {}),
+  units: q.units,
+  activation: relu ? 'relu' : 'linear',
+  useBias: true,
+});
 
 function geometry(q: QDense) {
   const F = q.inShape[0] * q.inShape[1];
@@ -152,14 +177,7 @@ export const dense: OpModule<DenseLayer, QDense> = {
   },
   ...parts.stages,
   quantized: {
-    toIr: (q) => ({
-      kind: KIND,
-      name: q.name,
-      ...(q.inputs ? { inputs: q.inputs } : {}),
-      units: q.units,
-      activation: q.relu ? 'relu' : 'linear',
-      useBias: true,
-    }),
+    toIr: (q) => toIr(q, q.relu),
     ...parts.quantized,
     check(q, { info, inFracs, fail }) {
       W.checkWeighted(q, q.units, info.inShape[0] * info.inShape[1], inFracs[0], fail);
@@ -167,6 +185,14 @@ export const dense: OpModule<DenseLayer, QDense> = {
     reference,
   },
   codegen: parts.codegen,
+  int8: W.weightedInt8<DenseLayer, QDense8>({
+    spec: parts.spec,
+    flavour: { fullyConnected: true, rounding: TFLITE_2_21_ROUNDING.fullyConnected },
+    loop,
+    outs: (q) => q.units,
+    rowLength: (_q, info) => sizeOf(info.inShape),
+    toIr: (q) => toIr(q, irActivation(q) === 'relu'),
+  }),
 };
 
 /**

@@ -37,6 +37,8 @@ import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from '.
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
 import * as W from './weighted.js';
+import { irActivation, type Int8WeightedQ } from './int8.js';
+import { TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
 /** Window sizes along (H, W), depth multiplier M and padding: what defines a depthwise kernel. */
@@ -132,7 +134,7 @@ export interface QDepthwise extends WeightedQ {
 
 const pairSchema = z.tuple([posInt, posInt]);
 
-function specOfQ(q: QDepthwise): DwSpec {
+function specOfQ(q: W.WeightedFields<QDepthwise>): DwSpec {
   return {
     kh: q.kernel[0],
     kw: q.kernel[1],
@@ -493,8 +495,32 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
       prepare: (q) => prepareDepthwise(q),
       view: (q, base, ctx) => depthwiseView(q, base, ctx.prepared as DwFacts),
     },
+    int8: W.weightedInt8<L, QDepthwise8>({
+      spec: parts.spec,
+      flavour: { fullyConnected: false, rounding: TFLITE_2_21_ROUNDING.depthwiseConv2d },
+      loop: (q, x, row, start, finish) => {
+        const g = dwGeometry(specOfQ(q), q.inShape);
+        return depthwiseLoop(g, x, row, start, finish, new Int8Array(g.OH * g.OW * g.OC));
+      },
+      outs: (q) => dwGeometry(specOfQ(q), q.inShape).OC,
+      rowLength: (q) => q.kernel[0] * q.kernel[1],
+      toIr: (q) =>
+        kd.layer(
+          { kind, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) },
+          specOfQ(q),
+          irActivation(q) === 'relu',
+        ),
+      check(q, { info, fail }) {
+        const g = dwGeometry(specOfQ(q), info.inShape);
+        if (q.pad[0] !== g.padTop || q.pad[1] !== g.padLeft)
+          fail(`pad [${q.pad.join(', ')}], expected [${g.padTop}, ${g.padLeft}] for '${q.padding}'`);
+      },
+    }),
   };
 }
+
+/** A depthwise layer under TFLite's int8 scheme (DEPTHWISE_CONV_2D). */
+export type QDepthwise8 = W.WeightedFields<QDepthwise> & Int8WeightedQ;
 
 // ---------------------------------------------------------------------------------------------
 // C generation (templates/kernels/depthwise.c.hbs).

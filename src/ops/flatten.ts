@@ -4,10 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { onnxFlatten } from './onnxFields.js';
 import { sizeOf, type Layer } from '../graph/types.js';
-import { keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
-import type { OpModule } from './types.js';
+import { keepingInt8, keepingOps, plainArch, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
+import type { CodegenOps, OpModule } from './types.js';
+import type { QLayer } from '../qmodel/model.js';
 
 const KIND = 'flatten';
+
+/** A view of its input: no code under either scheme. */
+const VIEW: CodegenOps<QLayer> = { alias: 'view', view: (_q, base) => ({ ...base, hasCode: false }) };
 
 export const flatten: OpModule<Layer, QFormatKeeping> = {
   kind: KIND,
@@ -36,8 +40,6 @@ export const flatten: OpModule<Layer, QFormatKeeping> = {
   pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
   quantize: (_l, ctx) => quantizeKeeping(KIND, ctx),
   quantized: keepingOps(KIND, (_q, [x]) => x.slice()),
-  codegen: {
-    alias: 'view',
-    view: (_q, base) => ({ ...base, hasCode: false }),
-  },
+  codegen: VIEW,
+  int8: { ...keepingInt8(KIND, (_q, [x]) => x.slice()), codegen: VIEW },
 };

@@ -6,7 +6,8 @@ import { channelsOf, sizeOf, spatialOf, type Layer, type Shape } from '../graph/
 import { poolWindows, wholeWindow, type Reduction } from './window.js';
 import type { QLayer } from '../qmodel/model.js';
 import { fracBits, layerBaseFields } from '../qmodel/schemaParts.js';
-import type { OpModule, QuantizeContext, Quantized, QuantizedOps } from './types.js';
+import type { Int8Ops, OpModule, QuantizeContext, Quantized, QuantizedOps } from './types.js';
+import { checkKeepsQuant, int8Base, int8Schema, type Int8Q } from './int8.js';
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -14,6 +15,24 @@ import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
 
 export interface QFormatKeeping extends QLayer {
   frac: number;
+}
+
+/** A layer that moves or keeps values under TFLite's int8 scheme (RESHAPE): its input's quantization. */
+export function keepingInt8(
+  kind: string,
+  reference: (q: Int8Q, x: Int8Array[]) => Int8Array,
+): Int8Ops<Layer, Int8Q> {
+  return {
+    fromTflite: (_l, ctx) => ({ ...int8Base(ctx), kind }),
+    quantized: {
+      schema: int8Schema(kind, {}, false),
+      toIr: (q) => ({ kind, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) }),
+      outFrac: () => 0,
+      outQuant: (q) => q.output,
+      check: (q, ctx) => checkKeepsQuant(q, ctx),
+      reference,
+    },
+  };
 }
 
 /** A layer without attributes of its own (e.g. from an architecture entry `{ "type": ... }`). */

@@ -15,7 +15,9 @@ import {
 } from '../qmodel/schemaParts.js';
 import type { QLayer } from '../qmodel/model.js';
 import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
-import type { CheckContext, KerasContext, KerasLayer, OpModule } from './types.js';
+import type { CheckContext, Int8Ops, KerasContext, KerasLayer, OpModule } from './types.js';
+import { checkKeepsQuant, int8Base, int8Schema, rangeOf, type Int8Q } from './int8.js';
+import { averagePool, clamp } from '../fixedpoint/tflite.js';
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
 import {
@@ -23,6 +25,7 @@ import {
   poolWindows,
   windowEdges,
   windowOutside,
+  maximum,
   type AxisWindow,
   type Reduction,
 } from './window.js';
@@ -299,6 +302,57 @@ export function poolOp<L extends PoolLayer, Q extends QPool>(spec: PoolSpec<L>):
       },
     },
     codegen: { alias: 'none', view: (q, base) => rank.view(q, base, qAxes(rank, q)) },
+    int8: poolInt8(spec, rank, make, axesOf),
+  };
+}
+
+/** A pool under TFLite's int8 scheme: its window fields, the input's quantization, a fused clamp. */
+type QPool8 = Omit<QPool, 'frac'> & Int8Q;
+
+/** reference_integer_ops AveragePool's mean: (sum +- n/2) / n truncated, ties away from zero. */
+const int8Mean: Reduction = {
+  start: 0,
+  add: (acc, v) => acc + v,
+  end: (acc, n) => averagePool(acc, n, { min: -128, max: 127 }),
+};
+
+function poolInt8<L extends PoolLayer>(
+  spec: PoolSpec<L>,
+  rank: PoolRank<PoolLayer, QPool>,
+  make: (name: string, w: Window, padding: Padding) => L,
+  axesOf: (l: PoolLayer, inShape: Shape) => AxisWindow[],
+): Int8Ops<L, QPool8> {
+  // The window fields are the pow2 layer's; only `frac` differs.
+  const asPool = (q: QPool8) => q as unknown as QPool;
+  const reduction = spec.max ? maximum(-128) : int8Mean;
+  return {
+    fromTflite(l, ctx) {
+      const pads = axesOf(l, ctx.base.inShape).map((a) => a.pad);
+      return {
+        ...int8Base(ctx),
+        kind: spec.kind,
+        ...rank.qFields(rank.window(l), l.padding, pads),
+      } as QPool8;
+    },
+    quantized: {
+      schema: int8Schema(spec.kind, rank.qSchemaFields, false),
+      toIr(q) {
+        const l = make(q.name, rank.qWindow(asPool(q)), q.padding);
+        return q.inputs ? { ...l, inputs: q.inputs } : l;
+      },
+      outFrac: () => 0,
+      outQuant: (q) => q.output,
+      check(q, ctx) {
+        checkKeepsQuant(q, ctx);
+        checkWindows(rank, asPool(q), ctx.info, ctx.fail);
+      },
+      reference(q, [x]) {
+        const out = new Int8Array(q.outShape.reduce((a, b) => a * b, 1));
+        const y = poolWindows(x, qAxes(rank, asPool(q)), channelsOf(q.inShape), out, reduction);
+        const { min, max } = rangeOf(q);
+        return y.map((v) => clamp(v, min, max));
+      },
+    },
   };
 }
 
@@ -306,6 +360,16 @@ export function poolOp<L extends PoolLayer, Q extends QPool>(spec: PoolSpec<L>):
 function checkPool(rank: PoolRank<PoolLayer, QPool>, q: QPool, ctx: CheckContext): void {
   const { info, inFracs, fail } = ctx;
   if (q.frac !== inFracs[0]) fail(`frac ${q.frac} differs from its input's format ${inFracs[0]}`);
+  checkWindows(rank, q, info, fail);
+}
+
+/** The padding and windows must be the IR's (both schemes). */
+function checkWindows(
+  rank: PoolRank<PoolLayer, QPool>,
+  q: QPool,
+  info: CheckContext['info'],
+  fail: (why: string) => never,
+): void {
   const w = rank.qWindow(q);
   const expected = axisWindows(spatialOf(info.inShape), w.k, w.stride, q.padding);
   expected.forEach((a, i) => {

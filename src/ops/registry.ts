@@ -1,7 +1,7 @@
 // The operator registry: one module per layer kind (docs/architecture.md, "adding an operator").
 // Every stage asks the registry for the module of a layer's kind; none tests a kind itself.
 import { TinyforgeError } from '../util/errors.js';
-import type { QLayer } from '../qmodel/model.js';
+import type { QLayer, Scheme } from '../qmodel/model.js';
 import type { CodegenOps, OpModule, QuantizedOps } from './types.js';
 import { avgpool1d } from './avgpool1d.js';
 import { batchnorm } from './batchnorm.js';
@@ -91,21 +91,32 @@ export function opOf(kind: string): OpModule {
   return op;
 }
 
-/** The quantized-layer operations of a kind (a model that reached them was validated). */
-export function quantizedOps(kind: string): QuantizedOps<QLayer> {
-  const q = opOf(kind).quantized;
+/** The quantized-layer operations of a kind under a scheme (a model that reached them was validated). */
+export function quantizedOps(kind: string, scheme: Scheme = 'pow2'): QuantizedOps<QLayer> {
+  const op = opOf(kind);
+  const q = scheme === 'pow2' ? op.quantized : op.int8?.quantized;
   if (!q)
     throw new TinyforgeError(
-      `layer kind '${kind}' has no quantized form`,
+      scheme === 'pow2'
+        ? `layer kind '${kind}' has no quantized form`
+        : `${op.title} has no TFLite int8 kernel in tinyforge`,
       'model',
-      'compress the model first',
+      scheme === 'pow2'
+        ? 'compress the model first'
+        : `int8 kinds: ${int8Kinds().join(', ')}; or import with --requantize`,
     );
   return q;
 }
 
-/** The C generation of a kind. */
-export function codegenOps(kind: string): CodegenOps<QLayer> {
-  const c = opOf(kind).codegen;
-  if (!c) throw new TinyforgeError(`layer kind '${kind}' cannot be compiled to C`, 'model');
+/** Kinds with a TFLite int8 form. */
+export function int8Kinds(): string[] {
+  return OPS.filter((o) => o.int8).map((o) => o.kind);
+}
+
+/** The C generation of a kind under a scheme. */
+export function codegenOps(kind: string, scheme: Scheme = 'pow2'): CodegenOps<QLayer> {
+  const op = opOf(kind);
+  const c = scheme === 'pow2' ? op.codegen : op.int8?.codegen;
+  if (!c) throw new TinyforgeError(`layer kind '${kind}' cannot be compiled to C (${scheme})`, 'model');
   return c;
 }

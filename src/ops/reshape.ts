@@ -9,8 +9,10 @@ import { archName } from './archFields.js';
 import { TinyforgeError } from '../util/errors.js';
 import { sizeOf, type Layer, type TensorInfo } from '../graph/types.js';
 import { posInt } from '../qmodel/schemaParts.js';
-import { keepingOps, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
-import type { OpModule } from './types.js';
+import { keepingInt8, keepingOps, quantizeKeeping, type QFormatKeeping } from './formatKeeping.js';
+import type { CodegenOps, OpModule } from './types.js';
+import type { QLayer } from '../qmodel/model.js';
+import type { Int8Q } from './int8.js';
 
 const KIND = 'reshape';
 /** The TFLite operators that only change the shape. */
@@ -72,6 +74,9 @@ function inferReshape(l: ReshapeLayer, x: TensorInfo, fail: (why: string) => nev
 export function reshapeLayer(name: string, targetShape: number[]): ReshapeLayer {
   return { kind: KIND, name, targetShape: [...targetShape] };
 }
+
+/** A view of its input: no code under either scheme. */
+const VIEW: CodegenOps<QLayer> = { alias: 'view', view: (_q, base) => ({ ...base, hasCode: false }) };
 
 export const reshape: OpModule<ReshapeLayer, QFormatKeeping> = {
   kind: KIND,
@@ -138,8 +143,10 @@ export const reshape: OpModule<ReshapeLayer, QFormatKeeping> = {
       targetShape: [...q.outShape],
     }),
   },
-  codegen: {
-    alias: 'view',
-    view: (_q, base) => ({ ...base, hasCode: false }),
-  },
+  codegen: VIEW,
+  int8: (() => {
+    const k = keepingInt8(KIND, (_q, [x]) => x.slice());
+    const toIr = (q: Int8Q): Layer => ({ ...k.quantized.toIr(q), targetShape: [...q.outShape] }) as Layer;
+    return { ...k, quantized: { ...k.quantized, toIr }, codegen: VIEW };
+  })(),
 };

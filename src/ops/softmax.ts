@@ -4,10 +4,45 @@ import * as tf from '@tensorflow/tfjs';
 import { onnxSoftmax } from './onnxFields.js';
 import type { Layer } from '../graph/types.js';
 import { plainArch } from './formatKeeping.js';
-import type { OpModule } from './types.js';
+import type { Int8Ops, OpModule } from './types.js';
+import { z } from 'zod';
+import { channelsOf } from '../graph/types.js';
+import { checkInt8Input, int8Base, int8Schema, type Int8Q } from './int8.js';
+import { softmaxParams, softmaxRow, TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 import { SOFTMAX_OPTIONS } from './tfliteFields.js';
 
 const KIND = 'softmax';
+
+/** Under TFLite's int8 scheme the Softmax is computed (output scale 1/256, zero point -128). */
+interface QSoftmax8 extends Int8Q {
+  beta: number;
+}
+
+const softmaxInt8: Int8Ops<Layer, QSoftmax8> = {
+  fromTflite: (_l, ctx) => ({ ...int8Base(ctx), kind: KIND, beta: 1 }),
+  quantized: {
+    schema: int8Schema(KIND, { beta: z.number().positive().finite() }, false),
+    toIr: (q) => ({ kind: KIND, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) }),
+    outFrac: () => 0,
+    outQuant: (q) => q.output,
+    check(q, ctx) {
+      checkInt8Input(q, ctx);
+      if (q.output.scale !== 1 / 256 || q.output.zeroPoint !== -128)
+        ctx.fail(
+          `output scale ${q.output.scale} and zero point ${q.output.zeroPoint} (TFLite requires 1/256 and -128)`,
+        );
+      if (q.activation !== 'NONE') ctx.fail(`fused activation ${q.activation}`);
+    },
+    reference(q, [x]) {
+      const rounding = TFLITE_2_21_ROUNDING.softmax;
+      const p = softmaxParams(q.input.scale, q.beta, rounding);
+      const C = channelsOf(q.inShape);
+      const y = new Int8Array(x.length);
+      for (let at = 0; at < x.length; at += C) y.set(softmaxRow(x.subarray(at, at + C), p, rounding), at);
+      return y;
+    },
+  },
+};
 
 export const softmax: OpModule = {
   kind: KIND,
@@ -49,4 +84,5 @@ export const softmax: OpModule = {
   },
   pruning: { keepInputs: (_l, p) => ({ params: p, stop: false }) },
   quantize: () => ({ skip: true }),
+  int8: softmaxInt8,
 };

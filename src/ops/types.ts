@@ -5,7 +5,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { Rng } from '../data/prng.js';
 import type { Layer, LayerParams, NodeInfo, ParamKey, Shape, TensorInfo } from '../graph/types.js';
-import type { CodedWeights, QLayer } from '../qmodel/model.js';
+import type { AffineQuant, CodedWeights, QLayer } from '../qmodel/model.js';
+import type { FusedActivation } from '../fixedpoint/tflite.js';
 import type { AliasKind } from '../codegen/planner.js';
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
@@ -169,7 +170,10 @@ export type RowSource = (o: number) => Int8Array;
 /** What the validator gives an operator's check: the layer's inferred node, its inputs' formats. */
 export interface CheckContext {
   info: NodeInfo;
+  /** pow2: the inputs' fractional bits. */
   inFracs: number[];
+  /** tflite-int8: the inputs' scales and zero points. */
+  inQuants: AffineQuant[];
   fail: (why: string) => never;
 }
 
@@ -178,8 +182,10 @@ export interface QuantizedOps<Q extends QLayer> {
   schema: z.ZodType;
   /** The IR layer a quantized layer stands for: shapes follow the one inference. */
   toIr(q: Q): Layer;
-  /** Fractional bits of the output (inputs' formats are checked by `check`). */
+  /** pow2: fractional bits of the output (inputs' formats are checked by `check`). */
   outFrac(q: Q): number;
+  /** tflite-int8: the output's scale and zero point. */
+  outQuant?(q: Q): AffineQuant;
   /** Validity beyond shapes: formats, shifts, accumulator bound, weights. */
   check(q: Q, ctx: CheckContext): void;
   coded?(q: Q): Coded;
@@ -194,6 +200,38 @@ export interface CodegenOps<Q extends QLayer> {
   prepare?(q: Q): { scratchBytes: number; data: unknown };
   /** The template view of the layer (templates/kernels/<partial>.c.hbs renders it). */
   view(q: Q, base: LayerViewBase, ctx: ViewContext): LayerView;
+}
+
+/**
+ * What the TFLite int8 importer knows of one layer, from the operator it came from
+ * (src/import/tflite/int8.ts): every scale and zero point as the file stores them.
+ */
+export interface Int8Context {
+  info: NodeInfo;
+  /** The layer's float parameters (weights dequantized: w = scale * q exactly in float32). */
+  params: LayerParams | undefined;
+  base: { name: string; inShape: Shape; outShape: Shape; inputs?: readonly string[] };
+  /** Each input tensor's quantization. */
+  inputs: AffineQuant[];
+  /** The output tensor's quantization. */
+  output: AffineQuant;
+  /** The fused activation TFLite applies before storing the output ('NONE' when none). */
+  activation: FusedActivation;
+  /** The weights tensor's scales: one (per tensor) or one per output channel. */
+  weightScales?: number[];
+  /** The int32 bias as stored (absent: no bias tensor). */
+  bias?: Int32Array;
+  /** Codes int8 weight rows (8 bits, the coding the importer was asked for). */
+  encode(values: Int8Array, rows: number, rowLength: number): CodedWeights;
+  fail(why: string): never;
+}
+
+/** An operator under TFLite's int8 scheme (CompressedModel.scheme 'tflite-int8'). */
+export interface Int8Ops<L extends Layer, Q extends QLayer> {
+  /** The quantized layer, from the float layer and the file's quantization. */
+  fromTflite(layer: L, ctx: Int8Context): Q;
+  quantized: QuantizedOps<Q>;
+  codegen?: CodegenOps<Q>;
 }
 
 export interface OpModule<L extends Layer = Layer, Q extends QLayer = QLayer> {
@@ -235,4 +273,7 @@ export interface OpModule<L extends Layer = Layer, Q extends QLayer = QLayer> {
   quantize(layer: L, ctx: QuantizeContext): Quantized;
   quantized?: QuantizedOps<Q>;
   codegen?: CodegenOps<Q>;
+  /** The same operator under TFLite's int8 scheme, when it has one. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- its quantized layer type is its own.
+  int8?: Int8Ops<L, any>;
 }

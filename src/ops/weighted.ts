@@ -29,7 +29,26 @@ import { requantView, weightsView } from '../codegen/weightsData.js';
 import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NodeInfo } from '../graph/types.js';
-import type { CodegenOps, OpModule, ParamSpec, QuantizeContext, Quantized, TfContext } from './types.js';
+import type {
+  CheckContext,
+  CodegenOps,
+  Int8Ops,
+  OpModule,
+  ParamSpec,
+  QuantizeContext,
+  Quantized,
+  TfContext,
+} from './types.js';
+import {
+  checkInt8Weighted,
+  int8Base,
+  weightedFromTflite,
+  weightedInt8Quantized,
+  weightedInt8Reference,
+  type Int8WeightedQ,
+  type WeightedFlavour,
+  type WeightedLoop,
+} from './int8.js';
 
 /** A float weighted layer: a fused activation and an optional bias. */
 export interface WeightedLayer extends Layer {
@@ -48,6 +67,9 @@ export interface WeightedQ extends QLayer {
   bias: Int32Array;
   weights: CodedWeights;
 }
+
+/** A weighted layer's own fields without its pow2 arithmetic (what both schemes share). */
+export type WeightedFields<Q extends WeightedQ> = Omit<Q, Exclude<keyof WeightedQ, keyof QLayer>>;
 
 /** The .tfm header fields of a weighted layer (bias and bitstream live in the payload). */
 export const weightedSchemaFields = {
@@ -133,8 +155,8 @@ export interface WeightedSpec<L extends WeightedLayer, Q extends WeightedQ> {
   schemaFields: z.ZodRawShape;
   outChannels(l: L): number;
   rows(l: L, info: NodeInfo, kernel: Float32Array): { rows: number; rowLength: number; data: Float32Array };
-  /** The operator's own fields of its quantized layer. */
-  fields(l: L, ctx: QuantizeContext): Omit<Q, keyof WeightedQ>;
+  /** The operator's own fields of its quantized layer (pow2 and int8 alike). */
+  fields(l: L, ctx: { info: NodeInfo }): Omit<Q, keyof WeightedQ>;
   /** Kernel geometry on the target (a Dense layer is one window of all features). */
   geometry(q: Q): Geometry;
   /** The operator's own fields of its template view. */
@@ -178,7 +200,43 @@ export function weightedParts<L extends WeightedLayer, Q extends WeightedQ>(spec
       ...spec.view(q, base),
     }),
   };
-  return { stages, quantized, codegen };
+  return { stages, quantized, codegen, spec };
+}
+
+/** What a weighted operator adds to the shared int8 parts (src/ops/int8.ts). */
+export interface WeightedInt8Spec<L extends WeightedLayer, Q extends Int8WeightedQ> {
+  /** The operator's pow2 spec: its own fields, rows and geometry serve both schemes. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- only kind, fields, rows and schema are read.
+  spec: WeightedSpec<L, any>;
+  flavour: WeightedFlavour;
+  /** The operator's reference loop (the one its pow2 reference runs). */
+  loop: WeightedLoop<Q>;
+  outs(q: Q): number;
+  rowLength(q: Q, info: NodeInfo): number;
+  toIr(q: Q): Layer;
+  /** Geometry checks of the operator's own. */
+  check?(q: Q, ctx: CheckContext): void;
+}
+
+/** A weighted operator under TFLite's int8 scheme: import, .tfm entry, checks, reference. */
+export function weightedInt8<L extends WeightedLayer, Q extends Int8WeightedQ>(
+  o: WeightedInt8Spec<L, Q>,
+): Int8Ops<L, Q> {
+  return {
+    fromTflite(l, ctx) {
+      const rows = o.spec.rows(l, ctx.info, ctx.params?.kernel ?? ctx.fail('no weights'));
+      return { ...int8Base(ctx), ...o.spec.fields(l, ctx), ...weightedFromTflite(ctx, rows) } as Q;
+    },
+    quantized: {
+      ...weightedInt8Quantized<Q>(o.spec.kind, o.spec.schemaFields),
+      toIr: o.toIr,
+      check(q, ctx) {
+        checkInt8Weighted(q, o.outs(q), o.rowLength(q, ctx.info), ctx);
+        o.check?.(q, ctx);
+      },
+      reference: (q, [x], row) => weightedInt8Reference(q, x, row, o.outs(q), o.flavour, o.loop),
+    },
+  };
 }
 
 /** Fractional bits of each row's weights (one entry when per layer). */

@@ -66,12 +66,36 @@ export interface QLayer {
   outShape: number[];
 }
 
+/**
+ * How a model's integers relate to real values. 'pow2' (absent): tinyforge's own scheme, every tensor
+ * an int8 with a power-of-two scale (`inputFrac`, each layer's fractional bits, src/fixedpoint/
+ * semantics.ts). 'tflite-int8': TensorFlow Lite's affine int8 scheme, kept from an imported fully
+ * int8 .tflite: each tensor has a scale and a zero point (real = scale * (q - zeroPoint)), weights are
+ * symmetric int8 per channel or per tensor, biases int32, and every operator computes as TFLite's
+ * reference kernels do (src/fixedpoint/tflite.ts). The scheme selects each operator's `int8` part.
+ */
+export type Scheme = 'pow2' | 'tflite-int8';
+
+/** One tensor's affine quantization: real = scale * (q - zeroPoint). */
+export interface AffineQuant {
+  scale: number;
+  zeroPoint: number;
+}
+
 export interface CompressedModel {
+  /** Absent: 'pow2'. */
+  scheme?: Scheme;
+  /**
+   * tflite-int8 only: the model input's quantization (a float window x is normalized, then
+   * q = clamp(round(x_norm / scale) + zeroPoint)) and the output's (dequantization of the result).
+   */
+  affine?: { input: AffineQuant; output: AffineQuant };
   /** [T, C] of one input window. */
   inputShape: [number, number];
   classNames: string[];
   /** Raw sensor value x becomes int8 q = quantizeInput((x - mean[c]) / std[c], inputFrac). */
   normalization: { mean: number[]; std: number[] };
+  /** pow2: fractional bits of the int8 input (tflite-int8: 0, unused). */
   inputFrac: number;
   layers: QLayer[];
   /** Free-form provenance: settings used, float accuracy, tool version. */
@@ -96,3 +120,8 @@ export interface CompressedModel {
 // (K = min(maxLength, HUFFMAN_LUT_BITS) bits, then the canonical slow path for lengths K+1..L). It
 // is a host speed detail: it changes neither the decoded tokens nor any byte on the target.
 export const HUFFMAN_LUT_BITS = 6;
+
+/** The scheme of a model ('pow2' when it does not say). */
+export function schemeOf(model: Pick<CompressedModel, 'scheme'>): Scheme {
+  return model.scheme ?? 'pow2';
+}

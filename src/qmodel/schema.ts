@@ -3,7 +3,7 @@
 // is its operator module's schema (src/ops), selected by `kind`.
 import { z } from 'zod';
 import { quantizedOps, registeredOps } from '../ops/registry.js';
-import { codedWeightsSchema, fracBits, inputShape } from './schemaParts.js';
+import { affineQuant, codedWeightsSchema, fracBits, inputShape } from './schemaParts.js';
 
 export * from './schemaParts.js';
 
@@ -13,6 +13,14 @@ export const layerSchema = z.discriminatedUnion(
   registeredOps()
     .filter((op) => op.quantized)
     .map((op) => quantizedOps(op.kind).schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
+
+/** The layer entry of every operator with a TFLite int8 form. */
+export const int8LayerSchema = z.discriminatedUnion(
+  'kind',
+  registeredOps()
+    .filter((op) => op.int8)
+    .map((op) => quantizedOps(op.kind, 'tflite-int8').schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
 );
 
 export const headerSchema = z.strictObject({
@@ -27,6 +35,22 @@ export const headerSchema = z.strictObject({
   meta: z.record(z.string(), z.unknown()),
 });
 
-export type TfmHeader = z.infer<typeof headerSchema>;
+/** The header of a model under TFLite's int8 scheme (`scheme: 'tflite-int8'`). */
+export const int8HeaderSchema = headerSchema.extend({
+  scheme: z.literal('tflite-int8'),
+  affine: z.strictObject({ input: affineQuant, output: affineQuant }),
+  layers: z.array(int8LayerSchema).min(1),
+});
+
+/** The header schema a header's `scheme` selects. */
+export function headerSchemaOf(header: unknown): typeof headerSchema | typeof int8HeaderSchema {
+  const scheme = (header as { scheme?: unknown } | null)?.scheme;
+  return scheme === 'tflite-int8' ? int8HeaderSchema : headerSchema;
+}
+
+export type TfmHeader = z.infer<typeof headerSchema> & {
+  scheme?: 'tflite-int8';
+  affine?: z.infer<typeof int8HeaderSchema>['affine'];
+};
 export type TfmLayer = z.infer<typeof layerSchema>;
 export type TfmCodedWeights = z.infer<typeof codedWeightsSchema>;

@@ -6,11 +6,11 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TinyforgeError } from '../util/errors.js';
 import { codedWeightsProblem, decodeWeights } from './coding/weights.js';
-import type { CodedWeights, CompressedModel, QLayer } from './model.js';
 import { checkModel } from './check.js';
 import { quantizedOps } from '../ops/registry.js';
+import { schemeOf, type CodedWeights, type CompressedModel, type QLayer } from './model.js';
 import { packTfm, unpackTfm } from './container.js';
-import { headerSchema, type TfmCodedWeights, type TfmHeader, type TfmLayer } from './schema.js';
+import { headerSchemaOf, type TfmCodedWeights, type TfmHeader, type TfmLayer } from './schema.js';
 
 /** Serializes a model (checked first: an invalid model is never written). */
 export function encodeTfm(model: CompressedModel): Uint8Array {
@@ -29,7 +29,7 @@ export function encodeTfm(model: CompressedModel): Uint8Array {
     return offset;
   };
   const layers: TfmLayer[] = model.layers.map((l) => {
-    const coded = quantizedOps(l.kind).coded?.(l);
+    const coded = quantizedOps(l.kind, schemeOf(model)).coded?.(l);
     if (!coded) return { ...l } as TfmLayer;
     const bias = new Uint8Array(coded.bias.length * 4);
     const dv = new DataView(bias.buffer);
@@ -57,6 +57,8 @@ export function encodeTfm(model: CompressedModel): Uint8Array {
     return { ...l, bias: { offset: biasOffset, count: coded.bias.length }, weights } as TfmLayer;
   });
   const header: TfmHeader = {
+    ...(model.scheme === 'tflite-int8' ? { scheme: model.scheme } : {}),
+    ...(model.affine ? { affine: model.affine } : {}),
     inputShape: model.inputShape,
     classNames: model.classNames,
     normalization: model.normalization,
@@ -90,14 +92,14 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
       "the file is damaged or was not written by this tinyforge; recreate it with 'tinyforge compress'",
     );
   };
-  const parsed = headerSchema.safeParse(header);
+  const parsed = headerSchemaOf(header).safeParse(header);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     fail(
       `invalid header: ${issuePath(issue.path) || 'header'}: ${issue.message}${parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : ''}`,
     );
   }
-  const h = parsed.data!;
+  const h = parsed.data! as TfmHeader;
   const range = (what: string, offset: number, bytes: number): Uint8Array => {
     if (offset + bytes > payload.length) {
       fail(`${what} (bytes ${offset}..${offset + bytes}) lies outside the ${payload.length}-byte payload`);
@@ -108,7 +110,7 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
   const layers: QLayer[] = h.layers.map((entry) => {
     // An operator with coded weights keeps its biases and bitstream in the payload (docs/format.md).
     const kind = String((entry as { kind: unknown }).kind);
-    if (!quantizedOps(kind).coded) return { ...entry } as unknown as QLayer;
+    if (!quantizedOps(kind, schemeOf(h)).coded) return { ...entry } as unknown as QLayer;
     const l = entry as { name: string; bias: { offset: number; count: number }; weights: TfmCodedWeights };
     const where = `layer '${l.name}'`;
     const biasBytes = range(`the bias of ${where}`, l.bias.offset, l.bias.count * 4);
@@ -140,6 +142,8 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
     return { ...l, bias, weights } as unknown as QLayer;
   });
   const model: CompressedModel = {
+    ...(h.scheme ? { scheme: h.scheme } : {}),
+    ...(h.affine ? { affine: h.affine } : {}),
     inputShape: h.inputShape,
     classNames: h.classNames,
     normalization: h.normalization,
@@ -155,7 +159,7 @@ export function decodeTfm(buf: Uint8Array, name = '<buffer>'): CompressedModel {
   }
   // The checksum guards against damage, not against a writer's bug: decode every stream once.
   for (const l of layers) {
-    const w = quantizedOps(l.kind).coded?.(l)?.weights;
+    const w = quantizedOps(l.kind, schemeOf(model)).coded?.(l)?.weights;
     if (w && decodeWeights(w).corrupt)
       fail(
         `the bitstream of layer '${l.name}' does not decode to exactly ${w.rows} x ${w.rowLength} weights in ${w.bitLength} bits`,

@@ -2,6 +2,7 @@
 import { TinyforgeError } from '../util/errors.js';
 import { quantizeInput } from '../fixedpoint/semantics.js';
 import type { CompressedModel } from '../qmodel/model.js';
+import { quantizeInt8 } from '../fixedpoint/tflite.js';
 
 /** raw: T * C floats, channels last. q = quantizeInput((x - mean[c]) / std[c], inputFrac). */
 export function quantizeWindow(model: CompressedModel, raw: Float32Array | ArrayLike<number>): Int8Array {
@@ -13,11 +14,16 @@ export function quantizeWindow(model: CompressedModel, raw: Float32Array | Array
     );
   }
   const { mean, std } = model.normalization;
+  const affine = model.affine?.input;
+  // tflite-int8: the model's own input quantization (TFLite's QUANTIZE); pow2: its input format.
+  const quantize = affine
+    ? (v: number) => quantizeInt8(v, affine.scale, affine.zeroPoint)
+    : (v: number) => quantizeInput(v, model.inputFrac);
   const q = new Int8Array(T * C);
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < C; c++) {
       const i = t * C + c;
-      q[i] = quantizeInput((raw[i] - mean[c]) / std[c], model.inputFrac);
+      q[i] = quantize((raw[i] - mean[c]) / std[c]);
     }
   }
   return q;

@@ -5,7 +5,7 @@
 import { TinyforgeError } from '../util/errors.js';
 import { argmax } from '../fixedpoint/semantics.js';
 import { RowDecoder } from '../qmodel/coding/weights.js';
-import type { CompressedModel } from '../qmodel/model.js';
+import { schemeOf, type CompressedModel } from '../qmodel/model.js';
 import { checkModel, irGraph } from '../qmodel/check.js';
 import { inferShapes, type NodeInfo } from '../graph/ir.js';
 import { quantizedOps } from '../ops/registry.js';
@@ -43,7 +43,7 @@ function runLayers(
   const outputs: Int8Array[] = [];
   model.layers.forEach((l, i) => {
     const ins = infos[i].inputs.map((p) => (p < 0 ? input : outputs[p]));
-    outputs.push(quantizedOps(l.kind).reference(l, ins, rowsOf(i)));
+    outputs.push(quantizedOps(l.kind, schemeOf(model)).reference(l, ins, rowsOf(i)));
   });
   return outputs;
 }
@@ -67,13 +67,15 @@ export function runReference(
   if (!opts.skipCheck) checkModel(model);
   checkInput(model, input, 1);
   const decoders = model.layers.map((l) => {
-    const coded = quantizedOps(l.kind).coded?.(l);
+    const coded = quantizedOps(l.kind, schemeOf(model)).coded?.(l);
     return coded ? new RowDecoder(coded.weights) : undefined;
   });
   const outputs = runLayers(model, inferShapes(irGraph(model)), input, (i) => {
     const d = decoders[i];
     if (!d) return () => new Int8Array(0);
-    const buf = new Int8Array(quantizedOps(model.layers[i].kind).coded!(model.layers[i]).weights.rowLength);
+    const buf = new Int8Array(
+      quantizedOps(model.layers[i].kind, schemeOf(model)).coded!(model.layers[i]).weights.rowLength,
+    );
     return () => {
       d.nextRow(buf);
       return buf;
@@ -104,7 +106,7 @@ export function prepareReference(model: CompressedModel, opts: { skipCheck?: boo
   if (!opts.skipCheck) checkModel(model);
   let corrupt = false;
   const weights = model.layers.map((l) => {
-    const coded = quantizedOps(l.kind).coded?.(l);
+    const coded = quantizedOps(l.kind, schemeOf(model)).coded?.(l);
     if (!coded) return new Int8Array(0);
     const { rows, rowLength } = coded.weights;
     const dec = new RowDecoder(coded.weights);
@@ -113,7 +115,9 @@ export function prepareReference(model: CompressedModel, opts: { skipCheck?: boo
     if (dec.finish()) corrupt = true;
     return all;
   });
-  const rowLengths = model.layers.map((l) => quantizedOps(l.kind).coded?.(l).weights.rowLength ?? 0);
+  const rowLengths = model.layers.map(
+    (l) => quantizedOps(l.kind, schemeOf(model)).coded?.(l).weights.rowLength ?? 0,
+  );
   return { model, weights, rowLengths, infos: inferShapes(irGraph(model)), corrupt };
 }
 

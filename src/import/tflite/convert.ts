@@ -30,6 +30,12 @@ export class GraphBuilder {
   readonly info = new Map<string, TensorInfo>();
   /** Layers that only change the shape (the input reshape, RESHAPE, SQUEEZE, EXPAND_DIMS). */
   readonly layout = new Set<string>();
+  /** The operator each layer came from (the int8 import reads its tensors' quantization). */
+  readonly origin = new Map<string, TfOperator>();
+  /** Each operator's IR name (its main layer's; layers before it are layout, after it activation). */
+  readonly mainName = new Map<number, string>();
+  /** The fused activation of each operator that has one, by the operator's IR name. */
+  readonly fused = new Map<string, string>();
 
   constructor(
     readonly file: string,
@@ -75,6 +81,8 @@ export class GraphBuilder {
     const result = this.map(op, ctx);
     const fail = (why: string): never => this.unsupported(op, why);
     result.layers.forEach((l, k) => this.add(l, k === 0 ? inputs : [result.layers[k - 1].name], fail));
+    result.layers.forEach((l) => this.origin.set(l.name, op));
+    this.mainName.set(op.index, name);
     Object.assign(this.params, result.params ?? {});
     const out = result.layers.length ? result.layers[result.layers.length - 1].name : inputs[0];
     this.checkOutput(op, this.info.get(out)!);
@@ -143,6 +151,7 @@ export class GraphBuilder {
   private activation(ctx: TfliteOpContext, field: number, fusable: boolean) {
     const code = ctx.options.byte(field, 0);
     const act = ACTIVATION_NAMES[code] ?? `activation ${code}`;
+    this.fused.set(ctx.name, act);
     if (act === 'NONE') return { activation: 'linear' as const, after: [] };
     const mod = claimants(act)[0];
     if (!mod) return ctx.unsupported(`fused activation ${act}`);

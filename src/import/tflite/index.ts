@@ -33,6 +33,7 @@ import {
 } from './operators.js';
 import { fuseDilations } from './dilation.js';
 import { fuseLowered } from './fuse.js';
+import { int8Model, isFullyInt8, type TfliteQuantSource } from './int8.js';
 
 function readBytes(file: string): Uint8Array {
   try {
@@ -158,7 +159,15 @@ function finish(
   const kept = new Set(layers.map((l) => l.name));
   const params = Object.fromEntries(Object.entries(g.params).filter(([n]) => kept.has(n)));
   const model: FloatModel = { graph, params };
-  return {
+  const src: TfliteQuantSource = {
+    file,
+    m: g.m,
+    irOf: g.irOf,
+    origin: g.origin,
+    mainName: g.mainName,
+    fused: g.fused,
+  };
+  const imported: ImportedModel = {
     model,
     source: {
       format: 'tflite',
@@ -168,6 +177,8 @@ function finish(
       inputMeaning: meaning,
     },
   };
+  if (isFullyInt8(src)) imported.keptQuantization = (o) => int8Model(imported, src, o);
+  return imported;
 }
 
 /** Imports a TensorFlow Lite flatbuffer into the IR with float parameters. */
