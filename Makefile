@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.package-lock.json
 BUILD_STAMP := dist/.build-stamp
 SOURCES := $(shell find src -type f) tsconfig.json tsconfig.build.json
 
-.PHONY: all setup toolchain node-version demo test fixtures clean distclean
+.PHONY: all setup toolchain node-version demo test fuzz fixtures clean distclean
 
 # onnxruntime-node (tests only: it runs the original ONNX files) ships its CPU binaries; its install
 # script would download more from outside, which fails offline.
@@ -44,6 +44,16 @@ test: setup
 	npm run typecheck
 	npm run lint
 	npx vitest run
+
+# Hostile input (README "Fuzzing"): every libFuzzer harness (fuzz/; clang with ASan + UBSan) for
+# FUZZ_SECONDS each (or FUZZ_RUNS executions each), then the property-based fuzzing of the readers
+# in its long mode (FUZZ_CASES generated cases per reader). Fails on any finding. Build products,
+# corpora and findings: .cache/fuzz/. `make test` runs both with a short budget.
+FUZZ_SECONDS ?= 60
+FUZZ_CASES ?= 100000
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),FUZZ_RUNS=$(FUZZ_RUNS)) nice -n 10 npx vite-node test/fuzz/c/main.ts
+	$(if $(filter 0,$(FUZZ_CASES)),,FUZZ_LONG=1 FUZZ_CASES=$(FUZZ_CASES) nice -n 10 npx vitest run test/fuzz --exclude test/fuzz/cHarnesses.test.ts)
 
 # Developers only (tests and CI never run Python): rebuild the importer fixtures and the frameworks'
 # expected outputs (test/fixtures/import). Needs a Python with tensorflow-cpu 2.21, keras 3, h5py,

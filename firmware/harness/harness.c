@@ -11,12 +11,15 @@
  *                         the firmware prints the accuracy itself and leaves it in tf_harness_result
  *                         (for a board without a host file system; argv may be empty or trace=K).
  * trace=K runs window K only and prints every layer's output (needs the profiling hooks).
+ * layers runs every window and prints the CRC-32 of every layer's output (needs the profiling hooks).
  *
  * Lines (fields in decimal unless noted):
  *   TF model <crc32 hex> <layers> <classes> <T> <C> <profile 0|1> <file|embed>
  *   TF windows <n>
  *   TF w <index> <class> <instructions> <logits: 2 hex digits per class, two's complement>
  *   TF trace <layer> <byte offset> <up to 64 bytes as hex>       (trace=K only)
+ *   TF lcrc <layer> <CRC-32 of its int8 output, 8 hex digits>    (layers only; before the window's
+ *                                                                 TF w line)
  *   TF layer <index> <sum over windows> <min> <max>              (profiling build only)
  *   TF stack inference <bytes>   max over windows of the stack tf_model_run used
  *   TF stack peak <bytes>        the whole firmware's deepest stack since reset
@@ -53,6 +56,8 @@
 
 #define HEADER_BYTES 16u
 #define TRACE_CHUNK 64u
+/* tf_h_trace: 1 prints every layer's output (trace=K), TRACE_CRC its CRC-32 (layers). */
+#define TRACE_CRC 2
 
 #ifdef TF_HARNESS_PROFILE
 uint32_t tf_h_start;
@@ -117,10 +122,51 @@ static void emit(char *line, char *end)
 }
 
 #ifdef TF_HARNESS_PROFILE
+/* CRC-32 (IEEE, zlib's) of a layer output, table-driven; the table is built on first use. */
+static uint32_t crc32_of(const int8_t *data, uint32_t bytes)
+{
+    static uint32_t table[256];
+    static int ready;
+    uint32_t crc = 0xFFFFFFFFu, i;
+    if (!ready) {
+        uint32_t n, k;
+        for (n = 0; n < 256u; n++) {
+            uint32_t c = n;
+            for (k = 0; k < 8u; k++) {
+                c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            table[n] = c;
+        }
+        ready = 1;
+    }
+    for (i = 0; i < bytes; i++) {
+        crc = table[(crc ^ (uint8_t)data[i]) & 0xFFu] ^ (crc >> 8);
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+static void layer_crc(int index, const int8_t *data, uint32_t bytes)
+{
+    char line[48];
+    const uint32_t crc = crc32_of(data, bytes);
+    int shift;
+    char *p = put_str(line, "TF lcrc ");
+    p = put_u64(p, (uint64_t)index);
+    *p++ = ' ';
+    for (shift = 28; shift >= 0; shift -= 4) {
+        *p++ = HEX[(crc >> shift) & 0xFu];
+    }
+    emit(line, p);
+}
+
 void tf_h_output(int index, const int8_t *data, uint32_t bytes)
 {
     char line[48 + 2 * TRACE_CHUNK];
     uint32_t off;
+    if (tf_h_trace == TRACE_CRC) {
+        layer_crc(index, data, bytes);
+        return;
+    }
     for (off = 0; off < bytes; off += TRACE_CHUNK) {
         const uint32_t n = bytes - off < TRACE_CHUNK ? bytes - off : TRACE_CHUNK;
         char *p = put_str(line, "TF trace ");
@@ -276,19 +322,23 @@ static void print_footer(uint32_t done)
     printf("TF done %lu\n", (unsigned long)done);
 }
 
-/* Options after the mode's own arguments: only trace=K. */
+/* Options after the mode's own arguments: trace=K (returns 1) or layers (returns TRACE_CRC). */
 static int parse_options(int argc, char **argv, int first, uint32_t *trace)
 {
     int i, tracing = 0;
     for (i = first; i < argc; i++) {
+        if (strcmp(argv[i], "layers") == 0) {
+            tracing = TRACE_CRC;
+            continue;
+        }
         if (!parse_trace(argv[i], trace)) {
-            tf_fail(TF_EXIT_USAGE, "unknown argument (expected trace=K)");
+            tf_fail(TF_EXIT_USAGE, "unknown argument (expected trace=K or layers)");
         }
         tracing = 1;
     }
 #ifndef TF_HARNESS_PROFILE
     if (tracing) {
-        tf_fail(TF_EXIT_USAGE, "trace=K needs a firmware built with per-layer profiling");
+        tf_fail(TF_EXIT_USAGE, "trace=K and layers need a firmware built with per-layer profiling");
     }
 #endif
     return tracing;
@@ -316,6 +366,9 @@ int main(int argc, char **argv)
     layers_reset();
 #endif
     print_header("embed");
+    if (tracing == TRACE_CRC) {
+        tf_fail(TF_EXIT_USAGE, "layers needs the windows file mode");
+    }
     if (tracing) {
         if (trace >= (uint32_t)TF_EMBED_N) {
             tf_fail(TF_EXIT_USAGE, "trace=K: no such window");
@@ -395,7 +448,7 @@ int main(int argc, char **argv)
         tf_fail(TF_EXIT_INPUT_FORMAT, "windows file: size differs from its header");
     }
     print_header("file");
-    if (tracing) {
+    if (tracing == 1) {
         if (trace >= n) {
             tf_fail(TF_EXIT_USAGE, "trace=K: no such window");
         }
@@ -411,7 +464,7 @@ int main(int argc, char **argv)
         if (fread(window_buf, 1, TF_INPUT_SIZE, f) != (size_t)TF_INPUT_SIZE) {
             tf_fail(TF_EXIT_INPUT_FORMAT, "windows file: read failed");
         }
-        (void)run_window(tracing ? trace : i, window_buf);
+        (void)run_window(tracing == 1 ? trace : i, window_buf);
         tf_harness_result.done = i + 1u;
     }
     set_trace(0);

@@ -160,8 +160,9 @@ export function dataForTfm(given: string | undefined, model: CompressedModel, mo
 export async function modelDirAndData(
   modelPath: string,
   given: string | undefined,
+  opts: { requantize?: boolean } = {},
 ): Promise<{ loaded: LoadedModelDir; data: ModelData }> {
-  const loaded = await loadModel(modelPath);
+  const loaded = await loadModel(modelPath, opts);
   const data = dataForModelDir(given, loaded, modelPath);
   const graph = loaded.model.graph;
   if (placeholderClassNames(graph.classNames))

@@ -123,5 +123,10 @@ export function generateC(model: CompressedModel, opts: GenerateOptions = {}): G
     { name: FILE_NAMES.header, content: render('model.h', view) },
     { name: FILE_NAMES.fixedpoint, content: render('fixedpoint.h', view) },
   ];
+  if (view.tflite)
+    files.push({
+      name: FILE_NAMES.fixedpointTflite,
+      content: render('fixedpoint_tflite.h', { ...view, fixedpointHeader: FILE_NAMES.fixedpointTflite }),
+    });
   return { files, plan, report: reportOf(model, view, plan) };
 }

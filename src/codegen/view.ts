@@ -108,6 +108,15 @@ export function buildView(
     version: opts.version ?? '0',
     sourceName: opts.sourceName ?? 'a compressed model',
     fixedpointHeader: FILE_NAMES.fixedpoint,
+    tflite: model.affine
+      ? {
+          inputScale: model.affine.input.scale,
+          inputZeroPoint: model.affine.input.zeroPoint,
+          outputScale: model.affine.output.scale,
+          outputZeroPoint: model.affine.output.zeroPoint,
+          header: FILE_NAMES.fixedpointTflite,
+        }
+      : null,
     header: FILE_NAMES.header,
     inputT: T0,
     inputC: C0,

@@ -3,7 +3,13 @@
 // the C as a literal (gcc then unrolls and folds), and every C name is declared by a template.
 
 /** Names of the generated files. */
-export const FILE_NAMES = { source: 'model.c', header: 'model.h', fixedpoint: 'tf_fixedpoint.h' } as const;
+export const FILE_NAMES = {
+  source: 'model.c',
+  header: 'model.h',
+  fixedpoint: 'tf_fixedpoint.h',
+  /** TFLite's int8 arithmetic: only models of scheme 'tflite-int8' include it. */
+  fixedpointTflite: 'tf_fixedpoint_tflite.h',
+} as const;
 
 /** Where a kernel's input or output lives: the arena at a byte offset, or a caller's buffer. */
 export interface TensorRef {
@@ -55,8 +61,46 @@ export interface WeightsView {
   table: HuffmanView | null;
 }
 
+/**
+ * TFLite's requantization of an int8 weighted layer (scheme 'tflite-int8'): per output channel a Q0.31
+ * multiplier and a shift (TFLite's sign: positive is left), the output zero point and the fused
+ * activation's clamp. The layer's kernel calls tf_req8_<ident>(acc, o) (templates/kernels/req8def),
+ * acc = bias + sum (x - input zero point) * w.
+ */
+export interface Int8RequantView {
+  /** FullyConnected rounds once (tfl_requant_single), Conv2D and DepthwiseConv2D twice. */
+  single: boolean;
+  /** -(input zero point): added to every input value before it is multiplied. */
+  inOffset: number;
+  outZeroPoint: number;
+  min: number;
+  max: number;
+  /** One multiplier and shift for every channel: literals, no arrays. */
+  uniform: boolean;
+  multiplier: number;
+  shift: number;
+  multipliers: Int32Array;
+  shifts: Int8Array;
+  /** Declared lengths (multiples of 4 bytes) and bytes in .rodata.tf_tables.<layer>. */
+  shiftDeclared: number;
+  tableBytes: number;
+  /**
+   * The Cortex-M4 form (tfl_requant_double_fast / _single_fast) gives the same bits for every channel
+   * (tflite.ts fastRequant): then each channel's right shift and offset 2^(right - 1) + output zero
+   * point * 2^right (arrays tf_e_ and tf_r_ instead of the shifts tf_q_ when not uniform; right and
+   * offset: channel 0's).
+   */
+  fast: boolean;
+  right: number;
+  offset: number;
+  rights: Uint8Array;
+  offsets: Int32Array;
+}
+
 /** Requantization of a weighted layer: bias and shift per output channel. */
 export interface RequantView {
+  /** Scheme 'tflite-int8': TFLite's requantization (then relu and the shifts are unused). */
+  int8: Int8RequantView | null;
   relu: boolean;
   /** The biases need an array (else one literal, `biasConst`, serves every channel). */
   biasArray: boolean;
@@ -154,10 +198,22 @@ export interface ViewContext {
   prepared: unknown;
 }
 
+/** A model of scheme 'tflite-int8': its input and output quantization (model.h states them). */
+export interface AffineView {
+  inputScale: number;
+  inputZeroPoint: number;
+  outputScale: number;
+  outputZeroPoint: number;
+  /** The TFLite arithmetic header model.c includes. */
+  header: string;
+}
+
 export interface ModelView {
   version: string;
   sourceName: string;
   fixedpointHeader: string;
+  /** Scheme 'tflite-int8' (else null): TFLite's affine int8 arithmetic. */
+  tflite: AffineView | null;
   header: string;
   inputT: number;
   inputC: number;

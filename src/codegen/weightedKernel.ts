@@ -29,13 +29,19 @@ export interface KernelFacts {
   /** Pointwise windows (see MacView.pointwise): biases before and shifts after the weight block. */
   pointwise: boolean;
   lut: { kb: number; checked: boolean } | null;
+  /** Pairs of the weight block (four words each); the int8 requantization's words follow it. */
+  wbPairs: number;
   /** Scratch: int16 input copy at 0, then the weight block / non-zero list, then the decode table. */
   wbAt: number;
   lutAt: number;
   bytes: number;
 }
 
-export function kernelFacts(g: Geometry, cw: CodedWeights, w: WeightsView): KernelFacts {
+/** Words after a weight block of a TFLite int8 layer: four channels' multipliers, offsets, shifts. */
+export const REQ8_WORDS = 12;
+
+/** `int8`: a layer of scheme 'tflite-int8' (room for its requantization words after the weight block). */
+export function kernelFacts(g: Geometry, cw: CodedWeights, w: WeightsView, int8 = false): KernelFacts {
   const copy = inputCopy(g);
   const gcopy = g.grid ? gridCopy(g.grid, g.C) : null;
   const values = w.packed ? new Int8Array(0) : decodeWeights(cw).values;
@@ -48,10 +54,15 @@ export function kernelFacts(g: Geometry, cw: CodedWeights, w: WeightsView): Kern
     ? Math.max(Math.ceil(w.rowLength / 2), gcopy.segs * gcopy.P)
     : Math.ceil(w.rowLength / 2);
   const pointwise = !sparse && isPointwise(g, w.rowLength);
-  const wbBytes = sparse ? 4 * (w.rowLength + 1) : 16 * pairs + (pointwise ? 32 : 0);
+  // Pointwise: four biases before the block, four shifts (pow2) or the int8 words after it.
+  const after = int8 ? 4 * REQ8_WORDS : pointwise ? 16 : 0;
+  // Rows read where they are (rowsDirect) need no weight block: int8 layers reserve none (pow2 ones
+  // still do, as their memory plans always have).
+  const noBlock = int8 && rowsDirectOf(g, copy, sparse, w);
+  const wbBytes = noBlock ? 0 : sparse ? 4 * (w.rowLength + 1) : 16 * pairs + (pointwise ? 16 : 0) + after;
   const lutAt = wbAt + wbBytes;
   const bytes = lutAt + (lut ? 4 * 2 ** lut.kb : 0);
-  return { geometry: g, copy, gcopy, sparse, pointwise, lut, wbAt, lutAt, bytes };
+  return { geometry: g, copy, gcopy, sparse, pointwise, lut, wbPairs: pairs, wbAt, lutAt, bytes };
 }
 
 /** Kernel 1, stride 1, channels a multiple of 4, several windows: each window starts where the last ends. */
@@ -95,6 +106,13 @@ export interface MacView {
   rest2: number[];
   /** Word index (from the weight block) of the four shifts after it. */
   pwShiftAt: number;
+  /**
+   * TFLite int8 with the Cortex-M4 form of the requantization (tflite.ts fastRequant) in a dense
+   * loop: after each window's MACs, TF_REQ8_4 (or the pointwise block) requantizes the four sums in
+   * registers from REQ8_WORDS words at word `paramAt` of the weight block, filled once per block.
+   */
+  req8: boolean;
+  paramAt: number;
   /** Grid windows (2D or dilated): segments with the weight pointer running on; else null. */
   grid: GridView | null;
   /**
@@ -108,6 +126,16 @@ export interface MacView {
   /** With rowsDirect: values in whole groups of four, and the values after them. */
   n4: number;
   tail: number[];
+  /**
+   * With rowsDirect on the Cortex-M4: the loop over groups of four is one assembly block per four
+   * rows (rows 1, 2, 3 addressed from row 0 by LDR immediates, so 3 * n <= 4095): its iterations,
+   * and per row (1, 2, 3, then 0 with the post-increment) its byte offset.
+   */
+  rowsAsm: boolean;
+  rowsIters: number;
+  /** Steps per iteration (two when the groups are even in number). */
+  rowsUnroll: number[];
+  rowSteps: { k: number; off: number }[];
 }
 
 /**
@@ -207,9 +235,12 @@ export interface DecodeView {
 
 /** One window reading the whole input unpadded, with whole-byte weights (MacView.rowsDirect). */
 function rowsDirect(f: KernelFacts, w: WeightsView): boolean {
-  const g = f.geometry;
-  const inside = f.copy.zl === 0 && g.k * g.C === w.rowLength && w.rowLength <= g.T * g.C;
-  return w.direct && !f.sparse && !g.grid && g.L === 1 && inside;
+  return rowsDirectOf(f.geometry, f.copy, f.sparse, w);
+}
+
+function rowsDirectOf(g: Geometry, copy: InputCopy, sparse: boolean, w: WeightsView): boolean {
+  const inside = copy.zl === 0 && g.k * g.C === w.rowLength && w.rowLength <= g.T * g.C;
+  return w.direct && !sparse && !g.grid && g.L === 1 && inside;
 }
 
 /** The inner-loop, sparse and decoder parts of a weighted layer's view; `at` = its scratch offset. */
@@ -217,6 +248,7 @@ export function kernelViews(
   f: KernelFacts,
   w: WeightsView,
   at: number,
+  int8Fast = false,
 ): { mac: MacView; sparse: SparseView | null; decode: DecodeView } {
   const g = f.geometry;
   const n = w.rowLength;
@@ -244,7 +276,13 @@ export function kernelViews(
     pwShiftAt: 4 * pairs,
     rest2: Array.from({ length: (pairs % 8) / 2 }, (_, i) => i),
     rowsDirect: rowsDirect(f, w),
+    req8: int8Fast && !f.sparse && !rowsDirect(f, w),
+    paramAt: 4 * f.wbPairs,
     n4: n - (n % 4),
+    rowsAsm: rowsDirect(f, w) && n >= 4 && 3 * n <= 4095,
+    rowsIters: Math.floor(n / 4) / (Math.floor(n / 4) % 2 === 0 ? 2 : 1),
+    rowsUnroll: Array.from({ length: Math.floor(n / 4) % 2 === 0 ? 2 : 1 }, (_, i) => i),
+    rowSteps: [1, 2, 3, 0].map((k) => ({ k, off: k * n })),
     tail: Array.from({ length: n % 4 }, (_, i) => n - (n % 4) + i),
   };
   let sparse: SparseView | null = null;

@@ -6,6 +6,8 @@ import { flashTableParts } from '../qmodel/coding/index.js';
 import type { CodedWeights } from '../qmodel/model.js';
 import { alignUp } from './planner.js';
 import type { HuffmanView, RequantView, WeightsView } from './viewTypes.js';
+import { channelMultipliers, rangeOf, type Int8WeightedQ, type WeightedFlavour } from '../ops/int8.js';
+import { fastRequant } from '../fixedpoint/tflite.js';
 
 function huffmanView(cw: CodedWeights): HuffmanView {
   const t = flashTableParts(cw.table!);
@@ -63,6 +65,7 @@ export function requantView(
   // A one-element array would be folded away by gcc, and the plan's section sizes must be exact.
   const biasArray = channels > 1 && Array.from(q.bias).some((b) => b !== 0);
   return {
+    int8: null,
     relu: q.relu,
     biasArray,
     biasConst: channels === 1 ? q.bias[0] : 0,
@@ -73,5 +76,55 @@ export function requantView(
     shifts,
     shiftDeclared: alignUp(channels),
     shiftBytes: uniform ? 0 : alignUp(channels),
+  };
+}
+
+/**
+ * Bias, multiplier and shift of each output channel of a layer under TFLite's int8 scheme, and the
+ * Cortex-M4 form of its requantization where it applies to every channel (tflite.ts fastRequant;
+ * the accumulator bound is |bias| + row length * 255 * 127, |x - zero point| <= 255 and |w| <= 127):
+ * then the right shift and the offset (rounding and output zero point) of each channel.
+ */
+export function int8RequantView(q: Int8WeightedQ, outs: number, flavour: WeightedFlavour): RequantView {
+  const mult = channelMultipliers(q, outs, flavour);
+  const uniform = mult.every((m) => m.multiplier === mult[0].multiplier && m.shift === mult[0].shift);
+  const range = rangeOf(q);
+  const biasArray = outs > 1 && Array.from(q.bias).some((b) => b !== 0);
+  const shiftDeclared = alignUp(outs);
+  const maxAbsAcc = Math.max(...Array.from(q.bias, Math.abs)) + q.weights.rowLength * 255 * 127;
+  const forms = mult.map((m) => fastRequant(m, flavour.rounding, maxAbsAcc, q.output.zeroPoint));
+  const fast = forms.every((f) => f !== null);
+  const rights = Uint8Array.from(forms, (f) => f?.right ?? 0);
+  const offsets = Int32Array.from(forms, (f) => f?.offset ?? 0);
+  return {
+    int8: {
+      single: flavour.rounding === 'single',
+      inOffset: -q.input.zeroPoint,
+      outZeroPoint: q.output.zeroPoint,
+      min: range.min,
+      max: range.max,
+      uniform,
+      multiplier: mult[0].multiplier,
+      shift: mult[0].shift,
+      multipliers: Int32Array.from(mult, (m) => m.multiplier),
+      shifts: Int8Array.from(mult, (m) => m.shift),
+      shiftDeclared,
+      fast,
+      right: rights[0],
+      offset: offsets[0],
+      rights,
+      offsets,
+      tableBytes: uniform ? 0 : 4 * outs + shiftDeclared + (fast ? 4 * outs : 0),
+    },
+    relu: false,
+    biasArray,
+    biasConst: outs === 1 ? q.bias[0] : 0,
+    bias: q.bias,
+    biasBytes: biasArray ? 4 * outs : 0,
+    shift: 0,
+    shiftArray: false,
+    shifts: [],
+    shiftDeclared: 0,
+    shiftBytes: 0,
   };
 }

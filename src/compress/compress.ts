@@ -1,5 +1,6 @@
 // The compression pipeline: deployable float model -> pruning (gradual, fine-tuned) -> fake-quant
 // fine-tuning -> fixed-point quantization -> per-layer coding, with the accuracy at each step.
+import { recodeInt8, type Int8CodingReport } from './int8.js';
 import type { WindowSet } from '../data/dataset.js';
 import type { Normalization } from '../data/normalize.js';
 import { subset } from '../data/dataset.js';
@@ -102,6 +103,8 @@ export interface CompressReport {
     sparsity: number;
   };
   seconds: number;
+  /** A model that keeps TFLite's int8 quantization: the lossless coding and its decoders. */
+  int8?: Int8CodingReport;
 }
 
 function accuracy(pred: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -133,7 +136,7 @@ export function fixedAccuracy(model: CompressedModel, set: WindowSet): FixedEval
     normalization: { mean: model.normalization.mean.map(() => 0), std: model.normalization.std.map(() => 1) },
   };
   for (let i = 0; i < set.n; i++)
-    inputs.set(quantizeWindow(q, set.x.subarray(i * size, (i + 1) * size)), i * size);
+    inputs.set(quantizeWindow(q, set.x.subarray(i * size, (i + 1) * size), `window ${i}`), i * size);
   const res = runReferenceBatch(model, inputs, set.n);
   const predictions = Int32Array.from(res.classIndex);
   return { accuracy: accuracy(predictions, set.y), predictions, inputs };
@@ -212,10 +215,19 @@ export async function compressModel(
       };
       // Phase 1: raise sparsity gradually over the first half of the epochs, masks recomputed per epoch.
       const rampEpochs = unstructured ? Math.max(1, Math.ceil(opts.finetuneEpochs / 2)) : 0;
-      for (let e = 0; e < rampEpochs; e++) {
+      // A NaN loss stops fine-tuning: fit leaves the weights of the last completed epoch.
+      let diverged = false;
+      const stopOn = (r: { diverged?: { epoch: number; batch: number; loss: number } }, phase: string) => {
+        if (!r.diverged) return;
+        diverged = true;
+        log(
+          `warning: ${phase} diverged (the loss is ${r.diverged.loss} at batch ${r.diverged.batch}); fine-tuning stopped, keeping the last completed epoch's weights`,
+        );
+      };
+      for (let e = 0; e < rampEpochs && !diverged; e++) {
         const current: FloatModel = { graph: model.graph, params: readParams(vars) };
         masks = magnitudeMasks(current, sparsityAt(e + 1, rampEpochs, opts.prune), opts.pruneScope);
-        await fit(model.graph, vars, data.train, {
+        const r = await fit(model.graph, vars, data.train, {
           ...common,
           epochs: 1,
           seed: opts.seed + e,
@@ -223,11 +235,12 @@ export async function compressModel(
           earlyStopping: false,
           label: `prune ${e + 1}/${rampEpochs}`,
         });
+        stopOn(r, `pruning epoch ${e + 1}`);
       }
       // Phase 2: masks fixed, fake-quant fine-tuning with best-on-validation restore.
       const rest = opts.finetuneEpochs - rampEpochs;
-      if (rest > 0)
-        await fit(model.graph, vars, data.train, {
+      if (rest > 0 && !diverged) {
+        const r = await fit(model.graph, vars, data.train, {
           ...common,
           epochs: rest,
           seed: opts.seed + 1000,
@@ -235,6 +248,8 @@ export async function compressModel(
           earlyStopping: { patience: Math.max(2, Math.ceil(rest / 3)) },
           label: 'fine-tune',
         });
+        stopOn(r, 'fine-tuning');
+      }
       const m = evaluateSet(model.graph, vars, data.val, { hooks: compressionHooks(() => masks, fq) });
       log(`fine-tuned (fake-quant) validation accuracy: ${(100 * m.accuracy).toFixed(2)}%`);
       model = { graph: model.graph, params: readParams(vars) };
@@ -303,6 +318,61 @@ export async function compressModel(
       layers,
       totals,
       seconds: (performance.now() - t0) / 1000,
+    },
+  };
+}
+
+/**
+ * A model that keeps TFLite's int8 quantization (import of a fully int8 .tflite): no pruning, no
+ * quantization, only its weights coded as asked (recodeInt8, lossless); the report has the same
+ * form as compressModel's, with the float accuracy of the dequantized graph beside the host
+ * reference's.
+ */
+export function compressKeptInt8(
+  kept: CompressedModel,
+  original: FloatModel,
+  data: CompressData,
+  opts: CompressOptions,
+): { model: CompressedModel; report: CompressReport } {
+  const t0 = performance.now();
+  const floatAcc = floatAccuracy(deployableGraph(original), data.eval);
+  const { model, report: coding } = recodeInt8(kept, opts.coding);
+  const fixed = fixedAccuracy(model, data.eval);
+  model.meta.fixedAccuracy = fixed.accuracy;
+  model.meta.floatAccuracy = floatAcc;
+  const layers = coding.layers.map((r) => {
+    const weights = opOf(r.kind).int8!.quantized.coded!(
+      model.layers.find((l) => l.name === r.layer)!,
+    )!.weights;
+    return layerReport(r.layer, r.kind, weights, r.packedBytes);
+  });
+  const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
+  const { log: _l, progress: _p, knownFloatAccuracy: _k, ...settings } = opts;
+  return {
+    model,
+    report: {
+      settings,
+      floatAccuracy: floatAcc,
+      finetunedFloatAccuracy: floatAcc,
+      fixedAccuracy: fixed.accuracy,
+      evalName: data.evalName,
+      evalWindows: data.eval.n,
+      layers,
+      totals: {
+        weights: sum((r) => r.weights),
+        streamBytes: sum((r) => r.codedBytes - r.tableBytes),
+        codedBytes: sum((r) => r.codedBytes),
+        packed8Bytes: sum((r) => r.packed8Bytes),
+        tableBytes: sum((r) => r.tableBytes),
+        sparsity:
+          sum((r) => r.zeros) /
+          Math.max(
+            1,
+            sum((r) => r.weights),
+          ),
+      },
+      seconds: (performance.now() - t0) / 1000,
+      int8: coding,
     },
   };
 }

@@ -8,6 +8,7 @@ import { fracBitsFor, quantizeValue } from '../fixedpoint/semantics.js';
 import { opOf } from '../ops/registry.js';
 import { weightFracs } from '../ops/weighted.js';
 import { TinyforgeError } from '../util/errors.js';
+import { requireFinite, requireFiniteNormalization, requireFiniteParams } from '../util/finite.js';
 import { floatForward } from './floatForward.js';
 import type { Coding, CodedWeights, CompressedModel, QLayer } from '../qmodel/model.js';
 
@@ -100,7 +101,24 @@ export function quantizeModel(model: FloatModel, opts: QuantizeOptions): Compres
     if (rule === 'identity' || rule === 'affine')
       throw new Error(`quantizeModel needs a deployable graph: fold '${layer.name}' first`);
   }
+  // Quantization inputs: a NaN weight or range would pick the widest format (fracBitsFor) and
+  // quantize to 0, silently.
+  requireFiniteParams(model.params, 'quantization');
+  requireFiniteNormalization(opts.normalization, 'quantization');
+  const size = model.graph.inputShape[0] * model.graph.inputShape[1];
+  requireFinite(
+    opts.calibration.windows.subarray(0, opts.calibration.n * size),
+    'quantization: calibration windows',
+    {
+      at: (i) => `window ${Math.floor(i / size)}, value ${i % size}`,
+    },
+  );
   const ranges = activationRanges(model, opts.calibration, opts.clipFraction ?? 0);
+  requireFinite(ranges.outputs, 'quantization: activation range', {
+    category: 'model',
+    at: (i) => `of layer '${infos[i].layer.name}'`,
+    hint: 'the float model overflows on the calibration windows: check its weights and the normalization',
+  });
   const inputFrac = fracBitsFor(ranges.input, 8);
   const layers: QLayer[] = [];
   // Each node's output tensor: its fractional bits, and the name a quantized layer reads it by

@@ -1,6 +1,7 @@
 // Per-channel standardization. Statistics come from training windows only and travel with the
 // model (normalization.json), because the deployed firmware must apply exactly the same scaling.
 import type { WindowSet } from './dataset.js';
+import { requireFiniteNormalization } from '../util/finite.js';
 
 export interface Normalization {
   mean: number[];
@@ -26,6 +27,14 @@ export function computeNormalization(set: WindowSet, channels?: string[], source
     sq[i % C] += d * d;
   }
   const std = Array.from(sq, (s) => Math.max(Math.sqrt(s / count), MIN_STD));
+  // NaN in the data would make NaN statistics (Math.max(NaN, MIN_STD) is NaN) and every window NaN.
+  requireFiniteNormalization(
+    { mean, std },
+    `normalization statistics of ${source ?? 'the training windows'}`,
+    {
+      hint: 'the data holds NaN or infinite values: repair or drop those samples',
+    },
+  );
   return { mean, std, channels, source };
 }
 

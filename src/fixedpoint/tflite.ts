@@ -304,6 +304,45 @@ export function requantize(
   return clamp(multiplyByQuantizedMultiplier(acc, m, shift, rounding) + outZeroPoint, range.min, range.max);
 }
 
+/** The Cortex-M4 form of one channel's requantization: its right shift, and what is added before it. */
+export interface FastRequant {
+  right: number;
+  /** 2^(right - 1) (the rounding) + zeroPoint * 2^right (the output zero point, exactly). */
+  offset: number;
+}
+
+/**
+ * Where the Cortex-M4 form of the requantization (tfl_requant_double_fast / tfl_requant_single_fast in
+ * fixedpoint_tflite.h) gives requantize's bits, and its numbers: null where it does not. It is the
+ * same function computed with one SMMLAR or SMMLA and a right shift by `right`, `offset` added by that
+ * instruction (adding zeroPoint * 2^right before a floor shift adds zeroPoint after it, exactly), then
+ * SSAT and the activation's clamp:
+ * - 'double', shift in [-31, -1] and every |acc| < 2^30: SaturatingRoundingDoublingHighMul(acc, m) is
+ *   the high word of 2 * acc * m rounded (SMMLAR of 2 * acc, which must fit in an int32), and
+ *   RoundingDivideByPOT(v, right) = (v + 2^(right - 1) - (v < 0)) >> right, where acc's sign may
+ *   stand for v's (v is 0 when they differ, and 0 shifts to 0 either way). right = -shift.
+ * - 'single', shift in [-31, -2], any acc: (acc * m + 2^(30 - shift)) >> (31 - shift) is
+ *   (floor(acc * m / 2^32) + 2^(right - 1)) >> right (SMMLA), right = -shift - 1.
+ * A multiplier of 0 (a flushed channel) gives 0 either way: right 1. The sum before the shift must
+ * stay an int32: |v| <= |acc| <= maxAbsAcc (|acc * m / 2^32| <= 2^30 for 'single'), plus |offset|.
+ * `maxAbsAcc` bounds |acc| (the compiler's bound: |bias| + row length * 255 * 127).
+ */
+export function fastRequant(
+  q: QuantizedMultiplier,
+  rounding: Rounding,
+  maxAbsAcc: number,
+  zeroPoint: number,
+): FastRequant | null {
+  let right: number | null;
+  if (q.multiplier === 0) right = 1;
+  else if (rounding === 'single') right = q.shift <= -2 && q.shift >= -31 ? -q.shift - 1 : null;
+  else right = q.shift <= -1 && q.shift >= -31 && maxAbsAcc < 2 ** 30 ? -q.shift : null;
+  if (right === null) return null;
+  const offset = 2 ** (right - 1) + zeroPoint * 2 ** right;
+  const v = rounding === 'single' ? Math.min(maxAbsAcc, 2 ** 30) + 1 : maxAbsAcc + 1;
+  return v + Math.abs(offset) + 1 < 2 ** 31 ? { right, offset } : null;
+}
+
 /**
  * Average pooling (int8): the sum of the `count` window positions inside the input, divided
  * rounding to nearest with ties away from zero as integer C does it: (sum +- count/2) / count

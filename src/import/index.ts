@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TinyforgeError } from '../util/errors.js';
+import { requireFiniteParams } from '../util/finite.js';
 import type { ImportedModel, ImportOptions, SourceFormat } from './common.js';
 
 const FORMATS: Record<string, SourceFormat> = {
@@ -37,6 +38,15 @@ export async function importModelFile(file: string, opts: ImportOptions = {}): P
     );
   if (!existsSync(file) || !statSync(file).isFile())
     throw new TinyforgeError(`model file ${file} does not exist`, 'input');
+  const imported = await importAs(format, file, opts);
+  // The file's weights as stored: a NaN or infinite weight would quantize silently.
+  requireFiniteParams(imported.model.params, file, {
+    hint: 'the file holds NaN or infinite weights (a diverged training?): export a model with finite weights',
+  });
+  return imported;
+}
+
+async function importAs(format: SourceFormat, file: string, opts: ImportOptions): Promise<ImportedModel> {
   switch (format) {
     case 'keras-h5':
       return (await import('./keras/index.js')).importKerasH5(file, opts);

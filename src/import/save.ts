@@ -1,16 +1,20 @@
 // Writing an imported model as a model directory: what the file does not say (class names, input
 // normalization, the data it belongs to) is given once and kept. The directory appears whole or
 // not at all: it is written beside the target and renamed into place.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { computeNormalization, identityNormalization, type Normalization } from '../data/normalize.js';
 import type { HarDataset } from '../data/dataset.js';
 import { checkDataFitsModel } from '../cli/data.js';
-import { reloadableDataSpec, saveModelDir } from '../train/modelDir.js';
+import { checkModelDirOut, reloadableDataSpec, saveModelDir } from '../train/modelDir.js';
 import { TinyforgeError } from '../util/errors.js';
 import type { ImportedModel, InputMeaning } from './common.js';
 import { importModelFile } from './index.js';
+import { KEPT_INT8_FILE } from './loadModel.js';
+import type { CompressedModel } from '../qmodel/model.js';
+import { encodeTfm } from '../qmodel/tfm.js';
+import { replaceDirectory, writeFileAtomic } from '../util/files.js';
 
 export interface ImportRequest {
   file: string;
@@ -25,10 +29,17 @@ export interface ImportRequest {
   /** Data the model belongs to: its class names and (without --input-mean/std) its statistics. */
   data?: string;
   inputMeaning?: InputMeaning;
+  /**
+   * A fully int8 .tflite: 'keep' (the default for one) writes its own quantization beside the float
+   * model (KEPT_INT8_FILE), 'requantize' does not (tinyforge then quantizes the dequantized model).
+   */
+  quantization?: 'keep' | 'requantize';
 }
 
 export interface ImportResult {
   imported: ImportedModel;
+  /** The kept int8 model (written as KEPT_INT8_FILE), when there is one. */
+  int8?: CompressedModel;
   normalization: Normalization;
   out: string;
   data?: string;
@@ -69,6 +80,8 @@ function normalizationFor(
   if (r.inputMean || r.inputStd) {
     const mean = perChannel('input-mean', r.inputMean ?? [0], C);
     const std = perChannel('input-std', r.inputStd ?? [1], C);
+    if (![...mean, ...std].every(Number.isFinite))
+      throw new TinyforgeError('--input-mean and --input-std values must be finite numbers', 'usage');
     if (std.some((s) => s <= 0)) throw new TinyforgeError('--input-std values must be > 0', 'usage');
     return { mean, std, source: '--input-mean/--input-std' };
   }
@@ -76,30 +89,25 @@ function normalizationFor(
   return identityNormalization(C);
 }
 
-/** Replaces `out` with the directory written at `tmp` (the old one is removed only afterwards). */
-function moveIntoPlace(tmp: string, out: string): void {
-  const old = `${out}.old-${process.pid}`;
-  if (existsSync(out)) renameSync(out, old);
-  renameSync(tmp, out);
-  rmSync(old, { recursive: true, force: true });
-}
-
-/** `out` may be new, empty or a model directory (replaced whole); anything else is the user's. */
-function checkOut(out: string): void {
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory())
-    throw new TinyforgeError(`${out} exists and is not a directory`, 'usage', 'choose another --out');
-  if (readdirSync(out).length > 0 && !existsSync(join(out, 'model.json')))
-    throw new TinyforgeError(
-      `${out} is not a model directory (no model.json) and not empty`,
-      'usage',
-      'choose another --out: import replaces a model directory whole',
-    );
+/** The file's own int8 quantization, kept unless asked otherwise (only a fully int8 .tflite has one). */
+function keptInt8(r: ImportRequest, imported: ImportedModel, n: Normalization): CompressedModel | undefined {
+  if (r.quantization === 'requantize') return undefined;
+  if (!imported.keptQuantization) {
+    if (r.quantization === 'keep')
+      throw new TinyforgeError(
+        `${r.file} is not a fully int8 TensorFlow Lite model: there is no int8 quantization to keep`,
+        'usage',
+        'import it without --keep-quantization',
+      );
+    return undefined;
+  }
+  const model = imported.keptQuantization({ coding: 'packed' });
+  return { ...model, normalization: { mean: n.mean, std: n.std } };
 }
 
 /** Imports a model file and writes it as a model directory. */
 export async function importToModelDir(r: ImportRequest): Promise<ImportResult> {
-  checkOut(resolve(r.out));
+  checkModelDirOut(resolve(r.out), 'import');
   let classNames = givenClasses(r);
   const spec = r.data ? reloadableDataSpec(r.data) : undefined;
   const ds = spec ? loadDataset(spec) : undefined;
@@ -108,19 +116,16 @@ export async function importToModelDir(r: ImportRequest): Promise<ImportResult> 
   const graph = imported.model.graph;
   if (ds && spec) checkDataFitsModel(graph, r.file, ds, spec, 'give data whose windows are the model input');
   const normalization = normalizationFor(r, graph.inputShape[1], ds, spec);
+  const int8 = keptInt8(r, imported, normalization);
   const out = resolve(r.out);
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
+  await replaceDirectory(out, async (tmp) => {
     await saveModelDir(tmp, imported.model, {
       normalization,
       source: { ...imported.source, file: resolve(r.file) },
       // The data the model belongs to, as a trained model records it: later commands default to it.
       ...(spec ? { training: { data: spec, importedFrom: resolve(r.file) } } : {}),
     });
-    moveIntoPlace(tmp, out);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return { imported, normalization, out, ...(spec ? { data: spec } : {}) };
+    if (int8) writeFileAtomic(join(tmp, KEPT_INT8_FILE), encodeTfm(int8));
+  });
+  return { imported, normalization, out, ...(int8 ? { int8 } : {}), ...(spec ? { data: spec } : {}) };
 }

@@ -18,6 +18,7 @@ import { TinyforgeError } from '../util/errors.js';
 import { channelsOf } from '../graph/types.js';
 import { BUILD_FILES, crcHex, DEFAULT_BOARD, modelCrc, readBuildInfo, type BuildInfo } from './firmware.js';
 import { toJsonText, writeFileAtomic } from '../util/files.js';
+import { crc32 } from '../qmodel/crc32.js';
 import { layerMacs, modelMacs } from './macs.js';
 import { startTicker, type ProgressMode } from './ticker.js';
 import { corruptionReport, parseHarnessOutput, type HarnessOutput } from './records.js';
@@ -48,6 +49,12 @@ export interface MeasureOnTargetOptions {
   timeoutMs?: number;
   /** On a mismatch, re-run the first differing window with layer outputs to name the layer (default true). */
   trace?: boolean;
+  /**
+   * Compare every layer's output of every window with the host reference (the firmware prints a
+   * CRC-32 per layer; needs a profiling build in file mode). A window whose layers differ counts as
+   * mismatching even when its logits agree. Instruction counts then include the CRCs.
+   */
+  layers?: boolean;
   /** Elapsed-time line on stderr while QEMU runs (default 'auto': only on a terminal). */
   progress?: ProgressMode;
   /** Write run.json beside the map (default true). */
@@ -110,8 +117,10 @@ export interface TargetResult {
   /** confusion[true][predicted], on-target. */
   confusion: number[][];
   agreement: {
-    /** Every window's logits equal the host reference's. */
+    /** Every window's logits (with `layers`: every layer's output) equal the host reference's. */
     equal: boolean;
+    /** Every layer of every window was compared (`layers`), not only the logits. */
+    layers: boolean;
     matching: number;
     mismatching: number;
     /** Windows whose predicted class differs (a subset of the mismatching ones). */
@@ -311,6 +320,28 @@ function layerName(model: CompressedModel, i: number): string {
     : `${i}`;
 }
 
+/** `layers` needs the per-layer hooks and the windows file (a command line). */
+function requireLayerChecks(embed: boolean, io: string, profile: boolean | undefined): void {
+  if (embed || io === 'uart' || profile === false)
+    throw new TinyforgeError(
+      'comparing every layer needs a firmware built with per-layer profiling that reads a windows file',
+      'usage',
+      'build without --embed, --io uart or --no-profile',
+    );
+}
+
+/** Per window: whether every layer's CRC-32 on the target equals the host reference's layer output. */
+function layerAgreement(model: CompressedModel, inputs: Int8Array, crcs: Uint32Array[]): boolean[] {
+  const p = prepareReference(model, { skipCheck: true });
+  const size = model.inputShape[0] * model.inputShape[1];
+  return crcs.map((target, w) => {
+    const r = runPrepared(p, inputs.subarray(w * size, (w + 1) * size), { keepLayerOutputs: true });
+    return r.layerOutputs!.every(
+      (o, i) => crc32(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)) === target[i],
+    );
+  });
+}
+
 /** Compares a trace run's layer outputs with the host reference's: the first layer that differs. */
 function firstDifferingLayer(
   model: CompressedModel,
@@ -404,10 +435,19 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
       writeWindowsFile(join(runDir, 'windows.bin'), inputs, n, T, C);
       args.push('windows.bin');
     }
+    if (o.layers) requireLayerChecks(embed, io, fw.info?.profile);
     const stop = startTicker(`running ${n} windows on QEMU (${fw.board.name})`, o.progress);
     const tq = performance.now();
     let qemuMs = 0;
-    const qemu = runOnQemu({ board: fw.board, elf: fw.elf, cwd: runDir, args, timeoutMs, io }).finally(() => {
+    const runArgs = o.layers ? [...args, 'layers'] : args;
+    const qemu = runOnQemu({
+      board: fw.board,
+      elf: fw.elf,
+      cwd: runDir,
+      args: runArgs,
+      timeoutMs,
+      io,
+    }).finally(() => {
       qemuMs = performance.now() - tq;
     });
     // Keep an early QEMU failure from being an unhandled rejection while the reference runs.
@@ -459,12 +499,13 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
         throw new TinyforgeError(`firmware result ${i} is for window ${out.index[i]}`, 'run');
     }
 
-    // Agreement, window by window.
+    // Agreement, window by window (with `layers`, every layer's output too).
+    const layerSame = out.layerCrcs ? layerAgreement(model, inputs, out.layerCrcs) : null;
     let mismatching = 0;
     let predictionsDiffer = 0;
     let firstBad = -1;
     for (let i = 0; i < n; i++) {
-      let same = true;
+      let same = layerSame ? layerSame[i] : true;
       for (let k = 0; k < K; k++) {
         if (out.logits[i * K + k] !== host.logits[i * K + k]) {
           same = false;
@@ -600,6 +641,7 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
       confusion,
       agreement: {
         equal: mismatching === 0,
+        layers: layerSame !== null,
         matching: n - mismatching,
         mismatching,
         predictionsDiffer,

@@ -25,12 +25,36 @@ export interface HarnessOutput {
   layers: { sum: number; min: number; max: number }[] | null;
   /** layer index -> its int8 output, trace runs only. */
   trace: Map<number, Int8Array>;
+  /** Per result line, the CRC-32 of every layer's output (runs with `layers` only), else null. */
+  layerCrcs: Uint32Array[] | null;
   stackInference: number;
   stackPeak: number;
   /** Embed mode: the firmware's own accuracy count and per-class counts. */
   accuracy: { correct: number; windows: number } | null;
   classCounts: { correct: number; total: number }[] | null;
   done: number;
+}
+
+/** 'TF lcrc <layer> <crc>' lines come before their window's 'TF w' line: one array per window. */
+function layerCrcsOf(records: TfRecord[], layers: number): Uint32Array[] | null {
+  if (!records.some((r) => r.key === 'lcrc')) return null;
+  const out: Uint32Array[] = [];
+  let pending = new Uint32Array(layers);
+  let seen = 0;
+  for (const r of records) {
+    if (r.key === 'lcrc') {
+      const i = int(r, 0, 'layer');
+      if (i >= layers || !/^[0-9a-f]{8}$/.test(r.fields[1] ?? '')) fail(r, 'a malformed layer CRC');
+      pending[i] = parseInt(r.fields[1], 16);
+      seen++;
+    } else if (r.key === 'w') {
+      if (seen !== layers) fail(r, `${seen} layer CRCs before this window, the model has ${layers} layers`);
+      out.push(pending);
+      pending = new Uint32Array(layers);
+      seen = 0;
+    }
+  }
+  return out;
 }
 
 function fail(r: TfRecord | undefined, why: string): never {
@@ -115,6 +139,8 @@ export function parseHarnessOutput(stdout: string): HarnessOutput {
     trace.set(layer, out);
   }
 
+  const layerCrcs = layerCrcsOf(records, model.layers);
+
   const stack = new Map<string, number>();
   for (const r of records.filter((x) => x.key === 'stack')) stack.set(r.fields[0], int(r, 1, 'bytes'));
   const acc = first('accuracy');
@@ -128,6 +154,7 @@ export function parseHarnessOutput(stdout: string): HarnessOutput {
     predicted,
     instructions,
     logits,
+    layerCrcs,
     layers,
     trace,
     stackInference: stack.get('inference') ?? 0,

@@ -13,7 +13,7 @@ export function formatTargetResult(r: TargetResult): string {
   const lines = [
     `board            ${r.board} (QEMU), ${r.windows} windows, ${r.mode === 'embed' ? 'embedded in flash' : 'read from the host'}`,
     `accuracy         ${pct(r.accuracy)} on target (${correct} / ${r.windows}); host reference ${pct(r.hostAccuracy)}`,
-    `agreement        ${a.equal ? 'bit-exact: ' : 'MISMATCH: '}${a.matching} / ${r.windows} windows with equal logits` +
+    `agreement        ${a.equal ? 'bit-exact: ' : 'MISMATCH: '}${a.matching} / ${r.windows} windows with equal ${a.layers ? 'outputs at every layer' : 'logits'}` +
       (a.mismatching ? `, ${a.mismatching} differ (${a.predictionsDiffer} with another class)` : ''),
   ];
   if (a.firstMismatch) {

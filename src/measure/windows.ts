@@ -26,7 +26,7 @@ export function quantizeWindows(model: CompressedModel, raw: Float32Array, n: nu
   }
   const out = new Int8Array(n * size);
   for (let i = 0; i < n; i++)
-    out.set(quantizeWindow(model, raw.subarray(i * size, (i + 1) * size)), i * size);
+    out.set(quantizeWindow(model, raw.subarray(i * size, (i + 1) * size), `window ${i}`), i * size);
   return out;
 }
 

@@ -30,14 +30,14 @@ import { natInt, posInt } from '../qmodel/schemaParts.js';
 import { decodeWeights } from '../qmodel/coding/index.js';
 import { chooseLut } from '../codegen/kernelPlan.js';
 import { alignUp } from '../codegen/planner.js';
-import { requantView, weightsView } from '../codegen/weightsData.js';
-import type { LayerView, LayerViewBase, UsedFunction } from '../codegen/viewTypes.js';
+import { int8RequantView, requantView, weightsView } from '../codegen/weightsData.js';
+import type { LayerView, LayerViewBase, RequantView, UsedFunction } from '../codegen/viewTypes.js';
 import { depthwiseCustomGrad, type DwWindow } from '../train/depthwise.js';
 import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from './types.js';
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
 import * as W from './weighted.js';
-import { irActivation, type Int8WeightedQ } from './int8.js';
+import { irActivation, type Int8WeightedQ, type WeightedFlavour } from './int8.js';
 import { TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 import type { WeightedLayer, WeightedQ } from './weighted.js';
 
@@ -338,6 +338,9 @@ function channelsUnknown(): number {
   throw new Error('the output channels of a depthwise conv depend on its input; read the inferred shape');
 }
 
+/** TFLite's DepthwiseConv2D kernel: per-channel multipliers, rounded twice (TFLite 2.21). */
+const DW_FLAVOUR: WeightedFlavour = { fullyConnected: false, rounding: TFLITE_2_21_ROUNDING.depthwiseConv2d };
+
 /** Builds a depthwise operator module from what distinguishes its kind. */
 export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
   kd: DepthwiseKind<L>,
@@ -493,29 +496,48 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
     codegen: {
       alias: 'none',
       prepare: (q) => prepareDepthwise(q),
-      view: (q, base, ctx) => depthwiseView(q, base, ctx.prepared as DwFacts),
-    },
-    int8: W.weightedInt8<L, QDepthwise8>({
-      spec: parts.spec,
-      flavour: { fullyConnected: false, rounding: TFLITE_2_21_ROUNDING.depthwiseConv2d },
-      loop: (q, x, row, start, finish) => {
-        const g = dwGeometry(specOfQ(q), q.inShape);
-        return depthwiseLoop(g, x, row, start, finish, new Int8Array(g.OH * g.OW * g.OC));
-      },
-      outs: (q) => dwGeometry(specOfQ(q), q.inShape).OC,
-      rowLength: (q) => q.kernel[0] * q.kernel[1],
-      toIr: (q) =>
-        kd.layer(
-          { kind, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) },
-          specOfQ(q),
-          irActivation(q) === 'relu',
+      view: (q, base, ctx) =>
+        depthwiseView(
+          q,
+          base,
+          ctx.prepared as DwFacts,
+          requantView(q, (o) => W.wFracOf(q, o)),
         ),
-      check(q, { info, fail }) {
-        const g = dwGeometry(specOfQ(q), info.inShape);
-        if (q.pad[0] !== g.padTop || q.pad[1] !== g.padLeft)
-          fail(`pad [${q.pad.join(', ')}], expected [${g.padTop}, ${g.padLeft}] for '${q.padding}'`);
+    },
+    int8: {
+      ...W.weightedInt8<L, QDepthwise8>({
+        spec: parts.spec,
+        flavour: DW_FLAVOUR,
+        loop: (q, x, row, start, finish) => {
+          const g = dwGeometry(specOfQ(q), q.inShape);
+          return depthwiseLoop(g, x, row, start, finish, new Int8Array(g.OH * g.OW * g.OC));
+        },
+        outs: (q) => dwGeometry(specOfQ(q), q.inShape).OC,
+        rowLength: (q) => q.kernel[0] * q.kernel[1],
+        toIr: (q) =>
+          kd.layer(
+            { kind, name: q.name, ...(q.inputs ? { inputs: q.inputs } : {}) },
+            specOfQ(q),
+            irActivation(q) === 'relu',
+          ),
+        check(q, { info, fail }) {
+          const g = dwGeometry(specOfQ(q), info.inShape);
+          if (q.pad[0] !== g.padTop || q.pad[1] !== g.padLeft)
+            fail(`pad [${q.pad.join(', ')}], expected [${g.padTop}, ${g.padLeft}] for '${q.padding}'`);
+        },
+      }),
+      codegen: {
+        alias: 'none',
+        prepare: (q: QDepthwise8) => prepareDepthwise(q),
+        view: (q: QDepthwise8, base, ctx) =>
+          depthwiseView(
+            q,
+            base,
+            ctx.prepared as DwFacts,
+            int8RequantView(q, dwGeometry(specOfQ(q), q.inShape).OC, DW_FLAVOUR),
+          ),
       },
-    }),
+    },
   };
 }
 
@@ -543,7 +565,10 @@ interface DwFacts {
   bytes: number;
 }
 
-function prepareDepthwise(q: QDepthwise): { scratchBytes: number; data: DwFacts } {
+/** What the C generation reads of a depthwise layer of either scheme: geometry and coded weights. */
+type DwCodegenQ = W.WeightedFields<QDepthwise> & Pick<QDepthwise, 'weights'>;
+
+function prepareDepthwise(q: DwCodegenQ): { scratchBytes: number; data: DwFacts } {
   const g = dwGeometry(specOfQ(q), q.inShape);
   const qp = Math.ceil(g.kw / 2);
   const PH = Math.max(g.H + g.padTop, (g.OH - 1) * g.sh + (g.kh - 1) * g.dh + 1);
@@ -579,15 +604,27 @@ function blockSteps(g: DwGeometry, PW: number, nbv: number, nbh: number) {
           if (!byLoad.has(off)) byLoad.set(off, []);
           byLoad.get(off)!.push({ a: r * nbh + c, k: i * qp + q });
         }
-  return [...byLoad.entries()].sort((x, y) => x[0] - y[0]).map(([off, macs]) => ({ off, macs }));
+  const steps = [...byLoad.entries()].sort((x, y) => x[0] - y[0]).map(([off, macs]) => ({ off, macs }));
+  // The step after which each output has all its taps (where `early` stores it).
+  const last = new Map<number, number>();
+  steps.forEach((st, i) => st.macs.forEach((m) => last.set(m.a, i)));
+  return steps.map((st, i) => ({
+    ...st,
+    done: [...last.entries()]
+      .filter(([, at]) => at === i)
+      .map(([a]) => ({ a, off: Math.floor(a / nbh) * g.OW * g.OC + (a % nbh) * g.OC })),
+  }));
 }
 
 /**
  * Blocks of outputs: four rows of one column when the kernel has several rows (the loads of the
  * overlapping rows are shared without extra pair offsets), else four columns of one row.
  */
-function unitStrideView(g: DwGeometry, PW: number) {
-  const [nbv, nbh] = g.kh > 1 && g.OH >= 4 ? [4, 1] : [1, 4];
+function unitStrideView(g: DwGeometry, PW: number, early: boolean) {
+  // Early stores keep at most kh accumulators live: taller blocks (five or six rows) then cost no
+  // registers, share more loads, and avoid the one-output tail when they divide the rows.
+  const tall = early ? [5, 6].find((n) => g.OH % 4 !== 0 && g.OH % n === 0) : undefined;
+  const [nbv, nbh] = g.kh > 1 && g.OH >= 4 ? [tall ?? 4, 1] : [1, 4];
   const outs = Array.from({ length: nbv * nbh }, (_, a) => ({
     a,
     off: Math.floor(a / nbh) * g.OW * g.OC + (a % nbh) * g.OC,
@@ -597,6 +634,11 @@ function unitStrideView(g: DwGeometry, PW: number) {
     nbh,
     outs,
     blockSteps: blockSteps(g, PW, nbv, nbh),
+    /**
+     * Each output of a block is requantized and stored right after its last tap (int8: the longer
+     * requantization then holds fewer accumulators live), else all at the end of the block.
+     */
+    early,
     oneSteps: blockSteps(g, PW, 1, 1),
     colTail: nbh > 1 && g.OW % nbh !== 0,
     rowTail: nbv > 1 && g.OH % nbv !== 0,
@@ -732,11 +774,39 @@ function tapWords(g: DwGeometry) {
   });
 }
 
-function depthwiseView(q: QDepthwise, base: LayerViewBase, f: DwFacts): LayerView {
+/**
+ * TFLite's int8 scheme on the direct path: acc = bias + sum over the taps inside the input of
+ * (x + inOffset) * w is computed as (bias + inOffset * sum of the row) + sum over every tap of x' * w,
+ * x' the input value inside and the input zero point (-inOffset) in the padding, whose term cancels
+ * the bias's share of that tap. The input is then read as it is, as in the pow2 scheme.
+ */
+function foldedOffsetBias(q: DwCodegenQ, requant: RequantView, inOffset: number, OC: number): RequantView {
+  const values = decodeWeights(q.weights).values;
+  const taps = q.weights.rowLength;
+  const bias = Int32Array.from(requant.bias, (b, o) => {
+    let sum = 0;
+    for (let t = 0; t < taps; t++) sum += values[o * taps + t];
+    return b + inOffset * sum;
+  });
+  const biasArray = OC > 1 && bias.some((b) => b !== 0);
+  return {
+    ...requant,
+    bias,
+    biasArray,
+    biasConst: OC === 1 ? bias[0] : 0,
+    biasBytes: biasArray ? 4 * OC : 0,
+  };
+}
+
+function depthwiseView(q: DwCodegenQ, base: LayerViewBase, f: DwFacts, rq: RequantView): LayerView {
   const w = weightsView(q.weights);
-  const requant = requantView(q, (o) => W.wFracOf(q, o));
   const g = f.g;
   const taps = g.kh * g.kw;
+  /** Scheme 'tflite-int8': -(input zero point), added to every input value (0: the pow2 scheme). */
+  const inOffset = rq.int8?.inOffset ?? 0;
+  const folded = inOffset !== 0 && isDirect(g);
+  const requant = folded ? foldedOffsetBias(q, rq, inOffset, g.OC) : rq;
+  const strided = rq.int8 !== null && !isDirect(g) && g.dw === 1 && g.sw > 1;
   const at = base.scratchAt;
   const decode = {
     direct8: w.direct,
@@ -766,7 +836,7 @@ function depthwiseView(q: QDepthwise, base: LayerViewBase, f: DwFacts): LayerVie
     uses,
     hasStatus: !w.direct,
     weightBytes: w.declaredBytes + requant.biasBytes,
-    tableBytes: 2 * (w.table?.declaredEntries ?? 0) + requant.shiftBytes,
+    tableBytes: 2 * (w.table?.declaredEntries ?? 0) + requant.shiftBytes + (requant.int8?.tableBytes ?? 0),
     dw: {
       ...g,
       taps,
@@ -789,15 +859,31 @@ function depthwiseView(q: QDepthwise, base: LayerViewBase, f: DwFacts): LayerVie
       unit: !isDirect(g) && g.dw === 1 && g.sw === 1,
       /** One-row kernel at unit stride and dilation along W: int8 input read directly, blocks of four. */
       direct: isDirect(g) ? directPlan(g) : null,
-      ...unitStrideView(g, f.PW),
+      ...unitStrideView(g, f.PW, rq.int8 !== null),
+      /** int8, strided along W without dilation: one output at a time, the tap pairs in registers. */
+      strided,
+      /** The plane paths with the tap pairs in registers: blocks of outputs, or one at a time. */
+      planeTaps: (!isDirect(g) && g.dw === 1 && g.sw === 1) || strided,
       /** The unrolled paths cut the tap pairs from the decoded words at compile-time places. */
-      fixedWords: isDirect(g) || (g.dw === 1 && g.sw === 1),
+      fixedWords: isDirect(g) || (g.dw === 1 && g.sw === 1) || strided,
       tapWords: tapWords(g),
       groups: Math.ceil(g.C / 4),
       fullGroups: Math.floor(g.C / 4),
       wPairs: Math.floor(g.W / 2),
+      /** int8: the pair columns of a short row copied without a loop (else null: the loop). */
+      copyCols:
+        inOffset !== 0 && !folded && g.W <= 9
+          ? Array.from({ length: Math.floor(g.W / 2) }, (_, i) => 2 * i)
+          : null,
       wOdd: g.W % 2 === 1,
       inSize: g.H * g.W * g.C,
+      /** Scheme 'tflite-int8' on the plane paths: the planes hold x + inOffset (the padding stays 0). */
+      offset: inOffset !== 0 && !folded,
+      inOffset,
+      /** SXTAB16's two 16-bit lanes of inOffset, as an int32. */
+      offsetPair: (inOffset & 0xffff) | (inOffset << 16),
+      /** The direct path's padding value: 0, or the input zero point when the bias holds the offset. */
+      padValue: folded ? -inOffset : 0,
     },
   };
 }

@@ -2,6 +2,8 @@
 // (MaxPooling2D, AveragePooling2D on [H, W, C]): windows per channel, keeping the input's format.
 // What differs between the ranks is only how a layer names its window (a PoolRank); the shapes,
 // the reductions (window.ts), the training forward, the checks and the quantization are shared.
+// Under TFLite's int8 scheme the same templates take TFLite's average (tfl_average) and the fused
+// activation's clamp.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { archName } from './archFields.js';
@@ -351,6 +353,24 @@ function poolInt8<L extends PoolLayer>(
         const y = poolWindows(x, qAxes(rank, asPool(q)), channelsOf(q.inShape), out, reduction);
         const { min, max } = rangeOf(q);
         return y.map((v) => clamp(v, min, max));
+      },
+    },
+    codegen: {
+      alias: 'none',
+      view(q, base) {
+        const { min, max } = rangeOf(q);
+        return {
+          ...rank.view(asPool(q), base, qAxes(rank, asPool(q))),
+          // The pow2 templates with TFLite's average (tfl_average) and the fused activation's clamp.
+          int8: true,
+          actMin: min,
+          actMax: max,
+          clamp: min > -128 || max < 127,
+          clampHi: max < 127,
+          // The bounds in every byte of a word (SSUB8 + SEL on the Cortex-M4).
+          actMin8: min & 0xff,
+          actMax8: max & 0xff,
+        };
       },
     },
   };

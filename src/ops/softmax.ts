@@ -1,12 +1,14 @@
 // Softmax: probabilities for training and float evaluation. The class is the argmax of the logits,
 // which softmax does not change, so the quantized model ends before it (no code on the target).
+// Under TFLite's int8 scheme it is computed as TFLite does, per row of the last axis
+// (templates/kernels/softmax.c.hbs; output scale 1/256, zero point -128).
 import * as tf from '@tensorflow/tfjs';
 import { onnxSoftmax } from './onnxFields.js';
 import type { Layer } from '../graph/types.js';
 import { plainArch } from './formatKeeping.js';
 import type { Int8Ops, OpModule } from './types.js';
 import { z } from 'zod';
-import { channelsOf } from '../graph/types.js';
+import { channelsOf, sizeOf } from '../graph/types.js';
 import { checkInt8Input, int8Base, int8Schema, type Int8Q } from './int8.js';
 import { softmaxParams, softmaxRow, TFLITE_2_21_ROUNDING } from '../fixedpoint/tflite.js';
 import { SOFTMAX_OPTIONS } from './tfliteFields.js';
@@ -40,6 +42,17 @@ const softmaxInt8: Int8Ops<Layer, QSoftmax8> = {
       const y = new Int8Array(x.length);
       for (let at = 0; at < x.length; at += C) y.set(softmaxRow(x.subarray(at, at + C), p, rounding), at);
       return y;
+    },
+  },
+  codegen: {
+    // The kernel reads a row whole before it writes it.
+    alias: 'inplace',
+    // Each exp of a row, computed once (int32).
+    prepare: (q) => ({ scratchBytes: 4 * channelsOf(q.inShape), data: null }),
+    view(q, base) {
+      const C = channelsOf(q.inShape);
+      const p = softmaxParams(q.input.scale, q.beta, TFLITE_2_21_ROUNDING.softmax);
+      return { ...base, C, rows: sizeOf(q.inShape) / C, scratchWord: base.scratchAt / 4, ...p };
     },
   },
 };

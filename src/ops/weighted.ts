@@ -25,8 +25,8 @@ import {
   usedBy,
   type KernelFacts,
 } from '../codegen/weightedKernel.js';
-import { requantView, weightsView } from '../codegen/weightsData.js';
-import type { LayerView, LayerViewBase } from '../codegen/viewTypes.js';
+import { int8RequantView, requantView, weightsView } from '../codegen/weightsData.js';
+import type { LayerView, LayerViewBase, RequantView } from '../codegen/viewTypes.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NodeInfo } from '../graph/types.js';
 import type {
@@ -196,7 +196,12 @@ export function weightedParts<L extends WeightedLayer, Q extends WeightedQ>(spec
     alias: 'none',
     prepare: (q) => prepareWeighted(q, spec.geometry(q)),
     view: (q, base, ctx) => ({
-      ...weightedView(q, base, ctx.prepared as KernelFacts),
+      ...weightedView(
+        q,
+        base,
+        ctx.prepared as KernelFacts,
+        requantView(q, (o) => wFracOf(q, o)),
+      ),
       ...spec.view(q, base),
     }),
   };
@@ -218,11 +223,23 @@ export interface WeightedInt8Spec<L extends WeightedLayer, Q extends Int8Weighte
   check?(q: Q, ctx: CheckContext): void;
 }
 
-/** A weighted operator under TFLite's int8 scheme: import, .tfm entry, checks, reference. */
+/**
+ * A weighted operator under TFLite's int8 scheme: import, .tfm entry, checks, reference, and C: the
+ * pow2 kernel (templates/kernels/weighted.c.hbs) with the input copied as x - input zero point, the
+ * int32 bias as it is, and TFLite's requantization per output channel (tf_req8_<ident>).
+ */
 export function weightedInt8<L extends WeightedLayer, Q extends Int8WeightedQ>(
   o: WeightedInt8Spec<L, Q>,
 ): Int8Ops<L, Q> {
   return {
+    codegen: {
+      alias: 'none',
+      prepare: (q) => prepareWeighted(q, o.spec.geometry(q), true),
+      view: (q, base, ctx) => ({
+        ...weightedView(q, base, ctx.prepared as KernelFacts, int8RequantView(q, o.outs(q), o.flavour)),
+        ...o.spec.view(q, base),
+      }),
+    },
     fromTflite(l, ctx) {
       const rows = o.spec.rows(l, ctx.info, ctx.params?.kernel ?? ctx.fail('no weights'));
       return { ...int8Base(ctx), ...o.spec.fields(l, ctx), ...weightedFromTflite(ctx, rows) } as Q;
@@ -376,16 +393,27 @@ export function checkWeighted(
 }
 
 /** Codegen: the kernel facts computed before memory planning (its scratch size). */
-function prepareWeighted(q: WeightedQ, g: Geometry): { scratchBytes: number; data: KernelFacts } {
-  const facts = kernelFacts(g, q.weights, weightsView(q.weights));
+function prepareWeighted(
+  q: { weights: CodedWeights },
+  g: Geometry,
+  int8 = false,
+): { scratchBytes: number; data: KernelFacts } {
+  const facts = kernelFacts(g, q.weights, weightsView(q.weights), int8);
   return { scratchBytes: facts.bytes, data: facts };
 }
 
-/** Codegen: the view templates/kernels/weighted.c.hbs renders (the operator adds its fields). */
-function weightedView(q: WeightedQ, base: LayerViewBase, facts: KernelFacts): LayerView {
+/**
+ * Codegen: the view templates/kernels/weighted.c.hbs renders (the operator adds its fields), with the
+ * pow2 scheme's requantization (requantView) or TFLite's int8 one (int8RequantView).
+ */
+function weightedView(
+  q: { weights: CodedWeights },
+  base: LayerViewBase,
+  facts: KernelFacts,
+  requant: RequantView,
+): LayerView {
   const weights = weightsView(q.weights);
-  const requant = requantView(q, (o) => wFracOf(q, o));
-  const { mac, sparse, decode } = kernelViews(facts, weights, base.scratchAt);
+  const { mac, sparse, decode } = kernelViews(facts, weights, base.scratchAt, requant.int8?.fast ?? false);
   return {
     ...base,
     weights,
@@ -396,7 +424,8 @@ function weightedView(q: WeightedQ, base: LayerViewBase, facts: KernelFacts): La
     kernelChoice: kernelChoice(mac, sparse, decode),
     uses: usedBy(mac, sparse, decode),
     weightBytes: weights.declaredBytes + requant.biasBytes,
-    tableBytes: 2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes,
+    tableBytes:
+      2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes + (requant.int8?.tableBytes ?? 0),
     hasStatus: !weights.direct,
   };
 }

@@ -77,6 +77,11 @@ export interface FitResult {
   seconds: number;
   /** Training windows processed per second (excluding validation). */
   windowsPerSecond: number;
+  /**
+   * Set when a batch's loss was NaN or infinite: training stopped there and the variables hold the
+   * weights of the last completed epoch (`epoch - 1`; the initial weights when it is 1).
+   */
+  diverged?: { epoch: number; batch: number; loss: number };
 }
 
 /** Copies windows `idx[from..to)` of a set into batch buffers. */
@@ -186,6 +191,9 @@ export async function fit(
     }
   };
   const kernels = graph.layers.flatMap((l) => (vars[l.name]?.kernel ? [vars[l.name].kernel!] : []));
+  // The weights at the end of the last completed epoch: what a NaN loss falls back to.
+  let lastGood = snapshot([...all, ...shadow]);
+  let diverged: FitResult['diverged'];
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -235,6 +243,12 @@ export async function fit(
         lossT.dispose();
         const c = hits!.dataSync()[0];
         hits!.dispose();
+        if (!Number.isFinite(loss)) {
+          // Diverged: this step's update (and the EMA's) holds NaN; go back to the last good epoch.
+          [...all, ...shadow].forEach((v, i) => v.assign(lastGood[i]));
+          diverged = { epoch, batch: b + 1, loss };
+          break;
+        }
         lossSum += loss * n;
         correct += c;
         progress.batch(epoch, b + 1, lossSum / e, correct / e);
@@ -243,6 +257,7 @@ export async function fit(
         if (b % YIELD_EVERY_BATCHES === YIELD_EVERY_BATCHES - 1) await yieldToEventLoop();
       }
       trainSeconds += (performance.now() - te) / 1000;
+      if (diverged) break;
       const rec: EpochRecord = {
         epoch,
         loss: lossSum / train.n,
@@ -281,6 +296,8 @@ export async function fit(
         tf.dispose(snap);
       }
       history.push(rec);
+      tf.dispose(lastGood);
+      lastGood = snapshot([...all, ...shadow]);
       progress.epoch({ ...rec, epochs, note });
       await opts.onEpochEnd?.(rec);
       if (es && sinceBest >= es.patience) {
@@ -295,6 +312,7 @@ export async function fit(
     }
   } finally {
     progress.stop();
+    tf.dispose(lastGood);
   }
   let bestEpoch = history.length;
   if (es && best) {
@@ -313,5 +331,6 @@ export async function fit(
     stoppedEarly,
     seconds,
     windowsPerSecond: (train.n * history.length) / Math.max(trainSeconds, 1e-9),
+    ...(diverged ? { diverged } : {}),
   };
 }

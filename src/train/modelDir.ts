@@ -5,7 +5,8 @@
 //   training.json       history, accuracy, time, backend, seed, and `data`: the data trained on, as
 //                       a spec loadable from any working directory (reloadableDataSpec) (optional)
 // @tensorflow/tfjs has no file:// handler in Node, so saving goes through tf.io.withSaveHandler.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import type { CompressedModel } from '../qmodel/model.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import { opOf } from '../ops/registry.js';
 import { inferShapes } from '../graph/ir.js';
 import { TinyforgeError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import { requireFiniteNormalization, requireFiniteParams } from '../util/finite.js';
 
 export const GRAPH_FORMAT = 'tinyforge-graph/1';
 
@@ -91,7 +93,26 @@ export interface ModelDirExtra {
   source?: ModelSource;
 }
 
-/** Writes a complete model directory (files replaced atomically one by one). */
+/**
+ * `out` may be new, empty or a model directory, which `command` replaces whole (replaceDirectory);
+ * a directory with anything else in it is the user's and is refused.
+ */
+export function checkModelDirOut(out: string, command: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory())
+    throw new TinyforgeError(`${out} exists and is not a directory`, 'usage', 'choose another --out');
+  if (readdirSync(out).length > 0 && !existsSync(join(out, 'model.json')))
+    throw new TinyforgeError(
+      `${out} is not a model directory (no model.json) and not empty`,
+      'usage',
+      `choose another --out: ${command} replaces a model directory whole`,
+    );
+}
+
+/**
+ * Writes the files of a model directory into `dir` (each atomically). Commands write the directory
+ * as a whole through replaceDirectory (src/util/files.ts): a kill leaves the previous one or none.
+ */
 export async function saveModelDir(dir: string, model: FloatModel, extra: ModelDirExtra): Promise<void> {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new TinyforgeError(`${dir} exists and is not a directory`, 'usage', 'choose another --out');
@@ -100,6 +121,9 @@ export async function saveModelDir(dir: string, model: FloatModel, extra: ModelD
     throw new RangeError(
       `normalization has ${extra.normalization.mean.length} channels, the model takes ${C}`,
     );
+  // Trained or imported weights: a NaN or infinite one is never written.
+  requireFiniteParams(model.params, `the model to write to ${dir}`, { category: 'model' });
+  requireFiniteNormalization(extra.normalization, `the model to write to ${dir}`);
   await tf.ready();
   const m = toLayersModel(model);
   try {
@@ -156,6 +180,11 @@ export interface LoadedModelDir {
     /** Contents of training.json, when present. */
     training?: Record<string, unknown>;
   };
+  /**
+   * A fully int8 TFLite model whose quantization is kept (scheme 'tflite-int8'): `compress` codes its
+   * weights losslessly instead of quantizing `model` (src/import/loadModel.ts).
+   */
+  int8?: CompressedModel;
 }
 
 export interface LoadModelDirOptions {
@@ -222,6 +251,10 @@ export function loadModelDir(path: string, opts: LoadModelDirOptions = {}): Load
       `normalization has ${normalization.mean.length} channels, the model takes ${C}`,
       'input',
     );
+  requireFiniteNormalization(normalization, existsSync(normPath) ? normPath : dir);
+  requireFiniteParams(model.params, modelJson, {
+    hint: 'the weights hold NaN or infinite values (a diverged training?): retrain or restore the directory',
+  });
   const trainingPath = join(dir, 'training.json');
   const training = existsSync(trainingPath) ? (readJson(trainingPath) as Record<string, unknown>) : undefined;
   const source = readSource(join(dir, 'source.json'));

@@ -17,8 +17,10 @@ import { initBackend } from './backend.js';
 import { evaluateSet, fit, type FitResult } from './fit.js';
 import { createVars, disposeVars, initParams, readParams } from './forward.js';
 import { motionAugment } from './augment.js';
-import { reloadableDataSpec, saveModelDir } from './modelDir.js';
+import { checkModelDirOut, reloadableDataSpec, saveModelDir } from './modelDir.js';
+import { replaceDirectory } from '../util/files.js';
 import type { ProgressMode } from './progress.js';
+import { TinyforgeError } from '../util/errors.js';
 
 export interface TrainOptions {
   /** Data directory (UCI HAR layout), dataset description or synthetic spec. */
@@ -67,6 +69,8 @@ export interface TrainSummary {
   windowsPerSecond: number;
   hyper: Record<string, unknown>;
   history: FitResult['history'];
+  /** A NaN or infinite loss stopped training (the model holds the last completed epoch's weights). */
+  diverged?: FitResult['diverged'];
 }
 
 export interface TrainedModel {
@@ -78,6 +82,8 @@ export interface TrainedModel {
 export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // Refused before minutes of training, not after: --out replaces a model directory whole.
+  if (opts.out) checkModelDirOut(opts.out, 'train');
   const backend = await initBackend({ quiet: opts.quietBackend });
   const d = HAR_DEFAULT_TRAINING;
   const hyper = {
@@ -124,6 +130,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
         : undefined,
       progress: opts.progress,
     });
+    if (result.diverged) {
+      const d = result.diverged;
+      const where = `training diverged at epoch ${d.epoch}, batch ${d.batch}: the loss is ${d.loss}`;
+      const hint = 'lower the learning rate (--lr), or check the data for extreme values';
+      // Nothing written: the previous model (if any) stays where it is.
+      if (result.epochsRun === 0)
+        throw new TinyforgeError(`${where}; no epoch finished, so there is no model to keep`, 'usage', hint);
+      process.stderr.write(
+        `tinyforge: warning: ${where}; training stopped, the model keeps the weights of epoch ${result.bestEpoch}\n  hint: ${hint}\n`,
+      );
+    }
     const test = evaluateSet(graph, vars, prepared.test);
     const val = evaluateSet(graph, vars, prepared.val);
     const model: FloatModel = { graph, params: readParams(vars) };
@@ -157,6 +174,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
       windowsPerSecond: result.windowsPerSecond,
       hyper,
       history: result.history,
+      ...(result.diverged ? { diverged: result.diverged } : {}),
     };
     const clock = () => {
       const c = process.cpuUsage(cpu0);
@@ -165,10 +183,13 @@ export async function trainModel(opts: TrainOptions): Promise<TrainedModel> {
     };
     if (opts.out) {
       clock();
-      await saveModelDir(opts.out, model, {
-        normalization: prepared.normalization,
-        training: { ...summary, tfjsVersion: tf.version.tfjs, date: new Date().toISOString() },
-      });
+      // The directory whole or not at all: a kill leaves the previous model or none, never a mix.
+      await replaceDirectory(opts.out, (tmp) =>
+        saveModelDir(tmp, model, {
+          normalization: prepared.normalization,
+          training: { ...summary, tfjsVersion: tf.version.tfjs, date: new Date().toISOString() },
+        }),
+      );
     }
     clock();
     return { model, prepared, summary };

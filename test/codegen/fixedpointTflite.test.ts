@@ -29,6 +29,7 @@ import {
   averagePool,
   convMultiplier,
   expOnNegativeValues,
+  fastRequant,
   frexp,
   getReciprocal,
   fullyConnectedMultiplier,
@@ -59,6 +60,8 @@ const OP = {
   mbqmSingle: 16,
   requant: 3,
   requantSingle: 17,
+  requantFast: 18,
+  requantSingleFast: 19,
   average: 4,
   addParams1: 5,
   addParams2: 6,
@@ -245,6 +248,8 @@ function requantVectors(size: VectorSize, rounding: Rounding, rng: () => number,
     }
   }
 
+  fastRequantVectors(size, rounding, rng, out);
+
   for (let i = 0; i < size.randomPerShift * 4; i++) {
     const m = i % 7 === 0 ? multipliers[i % multipliers.length] : randomMultiplier(rng);
     const shift = uniform(rng, -14, 1);
@@ -254,6 +259,66 @@ function requantVectors(size: VectorSize, rounding: Rounding, rng: () => number,
     const acc = [EDGES[i % EDGES.length], randomInt32(rng), uniform(rng, -(2 ** 22), 2 ** 22)][i % 3];
     const want = requantize(acc, m, shift, zp, range, rounding);
     out.push(requantOp, acc, m, shift, zp, range.min, range.max, want);
+  }
+}
+
+/**
+ * The Cortex-M4 form of the requantization (tfl_requant_*_fast) at every right shift it takes, on
+ * accumulators where tflite.ts fastRequant says it applies (double rounding: |acc| < 2^30):
+ * edges, ties of both roundings, random values; random zero points and activation clamps.
+ */
+function fastRequantVectors(size: VectorSize, rounding: Rounding, rng: () => number, out: Records): void {
+  const op = rounding === 'double' ? OP.requantFast : OP.requantSingleFast;
+  const bound = rounding === 'double' ? 2 ** 30 - 1 : INT32_MAX;
+  const lastRight = rounding === 'double' ? 31 : 30;
+  const inRange = (x: number): boolean => Math.abs(x) <= bound && x >= INT32_MIN;
+  const edges = unique([
+    ...EDGES.filter(inRange),
+    ...around(bound, 2).filter(inRange),
+    ...around(-bound, 2).filter(inRange),
+  ]);
+  const multipliers = [2 ** 30, 2 ** 30 + 1, INT32_MAX - 1, INT32_MAX, 1518500250];
+  for (let right = 1; right <= lastRight; right++) {
+    const shift = rounding === 'double' ? -right : -right - 1;
+    const recs: [number, number][] = [];
+    for (const m of multipliers) for (const x of edges) recs.push([x, m]);
+    if (right === 1) for (const x of edges) recs.push([x, 0]);
+    // Ties: SaturatingRoundingDoublingHighMul's (odd x times 2^30), RoundingDivideByPOT's (x / 2 =
+    // odd * 2^(right - 1)), the single rounding's (x * 2^30 = odd * 2^(31 + right)).
+    for (const j of [0, 1, 5, 100, 12345]) {
+      for (const x of [2 * j + 1, (2 * j + 1) * 2 ** right, (2 * j + 1) * 2 ** (right + 1)])
+        if (inRange(x)) recs.push([x, 2 ** 30], [-x, 2 ** 30], [x + 1, 2 ** 30], [-x - 1, 2 ** 30]);
+    }
+    for (let i = 0; i < size.randomPerShift; i++) {
+      const x = i % 2 ? uniform(rng, -bound, bound) : uniform(rng, -(2 ** 20), 2 ** 20);
+      recs.push([x, randomMultiplier(rng)]);
+    }
+    let taken = 0;
+    recs.forEach(([x, m], i) => {
+      const q = { multiplier: m, shift: m === 0 ? 0 : shift };
+      // A zero point whose offset fits (near right 31, only the small ones do).
+      let zp = i % 3 === 0 ? 0 : uniform(rng, -128, 127);
+      if (fastRequant(q, rounding, Math.abs(x), zp) === null) zp = 0;
+      const form = fastRequant(q, rounding, Math.abs(x), zp);
+      // Its bound is conservative: the largest accumulators at right 31 are left to the other form.
+      if (form === null) return;
+      if (form.right !== right) throw new Error(`right shift ${form.right} for ${x} ${m} ${right}`);
+      taken++;
+      const range = activationRange(ACTIVATIONS[i % 4], randomScale(rng, -8, 0), zp);
+      if (range.min > range.max) return;
+      out.push(
+        op,
+        x,
+        m,
+        right,
+        zp,
+        range.min,
+        range.max,
+        requantize(x, q.multiplier, q.shift, zp, range, rounding),
+      );
+    });
+    if (taken < recs.length / 2)
+      throw new Error(`only ${taken} of ${recs.length} fast cases at right ${right}`);
   }
 }
 
@@ -409,6 +474,8 @@ function floatVectors(size: VectorSize, rng: () => number, out: Records): Record
 interface CheckRun {
   n: number;
   bad: number;
+  /** TFL_DSP as compiled: 1 where the *_fast functions are the Cortex-M4 instructions. */
+  dsp: number;
   /** The first disagreements, readable. */
   first: string[];
 }
@@ -426,6 +493,7 @@ function parseRun(stdout: string, recs: Records): CheckRun {
   return {
     n: Number(total[0]),
     bad: Number(total[1]),
+    dsp: Number(records.find((r) => r.key === 'dsp')?.fields[0] ?? -1),
     first,
   };
 }
@@ -497,6 +565,32 @@ describe('tflite.ts on known values', () => {
     expect(multiplyByQuantizedMultiplier(100, 2 ** 30, 3, 'single')).toBe(400);
   });
 
+  it('the Cortex-M4 form of the requantization: where it applies, its shift and offset', () => {
+    const m = { multiplier: 1518500250, shift: -7 };
+    expect(fastRequant(m, 'double', 2 ** 30 - 1, -3)).toEqual({ right: 7, offset: 64 - 3 * 128 });
+    expect(fastRequant(m, 'single', INT32_MAX, 5)).toEqual({ right: 6, offset: 32 + 5 * 64 });
+    // Two roundings need 2 * acc to fit; neither form shifts left; one rounding needs a shift <= -2.
+    expect(fastRequant(m, 'double', 2 ** 30, 0)).toBeNull();
+    expect(fastRequant({ multiplier: 2 ** 30, shift: 0 }, 'double', 100, 0)).toBeNull();
+    expect(fastRequant({ multiplier: 2 ** 30, shift: -1 }, 'single', 100, 0)).toBeNull();
+    expect(fastRequant({ multiplier: 2 ** 30, shift: -1 }, 'double', 100, 0)).toEqual({
+      right: 1,
+      offset: 1,
+    });
+    // A flushed channel (0/0) gives the zero point either way; an offset that overflows does not apply.
+    expect(fastRequant({ multiplier: 0, shift: 0 }, 'double', 2 ** 29, 9)).toEqual({ right: 1, offset: 19 });
+    expect(fastRequant({ multiplier: 2 ** 30, shift: -31 }, 'double', 100, 5)).toBeNull();
+    // The form itself, in exact arithmetic: (round(2 acc m / 2^32) + offset - (acc < 0)) >> right.
+    for (const acc of [-1000001, -640, -64, -1, 0, 63, 64, 65, 999999]) {
+      const f = fastRequant(m, 'double', 2 ** 29, -3)!;
+      const v = Math.floor((2 * acc * m.multiplier + 2 ** 31) / 2 ** 32);
+      const y = Math.floor((v + f.offset - (acc < 0 ? 1 : 0)) / 2 ** f.right);
+      expect(Math.max(-128, Math.min(127, y))).toBe(
+        requantize(acc, m.multiplier, m.shift, -3, { min: -128, max: 127 }),
+      );
+    }
+  });
+
   it('QuantizeMultiplier: frexp, rounding to Q0.31, renormalizing, flushing, capping', () => {
     expect(frexp(1)).toEqual({ fraction: 0.5, exponent: 1 });
     expect(frexp(0.75)).toEqual({ fraction: 0.75, exponent: 0 });
@@ -555,6 +649,8 @@ describe('the test vectors', () => {
     const outputs = (op: number) => new Set(recs.filter((x) => x[0] === op).map((x) => x[7]));
     expect(outputs(OP.requant).size).toBe(256);
     expect(outputs(OP.requantSingle).size).toBe(256);
+    expect(outputs(OP.requantFast).size).toBe(256);
+    expect(outputs(OP.requantSingleFast).size).toBe(256);
     expect(outputs(OP.average).size).toBe(256);
     expect(outputs(OP.add).size).toBeGreaterThan(200);
     for (const op of Object.values(OP)) expect(recs.some((x) => x[0] === op)).toBe(true);
@@ -597,6 +693,10 @@ describe('tf_fixedpoint_tflite.h compiles on its own (self-contained C99, strict
         'int8_t req(int32_t acc, int32_t m, int32_t s) { return tfl_requant_double(acc, m, s, -3, -128, 127); }',
         'int8_t req1(int32_t acc, int32_t m, int32_t s);',
         'int8_t req1(int32_t acc, int32_t m, int32_t s) { return tfl_requant_single(acc, m, s, -3, 0, 127); }',
+        'int8_t reqf(int32_t acc, int32_t m, int32_t r, int32_t k);',
+        'int8_t reqf(int32_t acc, int32_t m, int32_t r, int32_t k) { return tfl_requant_double_fast(acc, m, r, k, -3, -128, 127); }',
+        'int8_t reqf1(int32_t acc, int32_t m, int32_t r, int32_t k);',
+        'int8_t reqf1(int32_t acc, int32_t m, int32_t r, int32_t k) { return tfl_requant_single_fast(acc, m, r, k, 5, 0, 127); }',
         'int8_t sum2(int8_t a, int8_t b, const tfl_add_params *p);',
         'int8_t sum2(int8_t a, int8_t b, const tfl_add_params *p) { return tfl_add(a, b, p); }',
         'int8_t avg(int32_t s, int32_t n);',
@@ -613,6 +713,10 @@ describe('tf_fixedpoint_tflite.h compiles on its own (self-contained C99, strict
     // shifts inline; nothing calls a helper (no 64-bit division, no floating point).
     expect(dis).toMatch(/\bsmull\b/);
     expect(dis).toMatch(/\bsmlal\b/);
+    // The Cortex-M4 forms: SMMLAR (two roundings) and SMMLA (one), then SSAT.
+    expect(dis).toMatch(/\bsmmlar\b/);
+    expect(dis).toMatch(/\bsmmla\b/);
+    expect(dis).toMatch(/\bssat\b/);
     expect(dis).not.toMatch(/\bbl\b/);
   });
 });
@@ -639,6 +743,7 @@ describe('C == tflite.ts on the host', () => {
       expect(run.n).toBe(full.length);
       expect(run.first).toEqual([]);
       expect(run.bad).toBe(0);
+      expect(run.dsp).toBe(0);
     });
   }
 });
@@ -666,6 +771,8 @@ describe('C == tflite.ts on the Cortex-M4 (netduinoplus2 on QEMU)', () => {
       expect(out.n).toBe(reduced.length);
       expect(out.first).toEqual([]);
       expect(out.bad).toBe(0);
+      // -O2: the Cortex-M4 forms of tfl_requant_*_fast (SMMLAR, SMMLA); -O0: the portable C.
+      expect(out.dsp).toBe(optLevel === '-O2' ? 1 : 0);
     });
   }
 });

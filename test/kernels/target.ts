@@ -18,7 +18,7 @@ export interface KernelFirmware {
   models: CompressedModel[];
 }
 
-function wrapper(i: number): string {
+export function wrapper(i: number): string {
   return [
     `#define tf_model_run tfk_run_${i}`,
     `#define tf_model_predict tfk_predict_${i}`,
@@ -30,7 +30,7 @@ function wrapper(i: number): string {
   ].join('\n');
 }
 
-function registry(n: number): string {
+export function registry(n: number): string {
   const lines = ['#include "kharness.h"'];
   for (let i = 0; i < n; i++) lines.push(`extern const tfk_model tfk_entry_${i};`);
   lines.push('const tfk_model *const tfk_models[] = {');
@@ -42,6 +42,8 @@ function registry(n: number): string {
 export interface KernelBuildOptions {
   /** Per-layer instruction marks (TF_LAYER_BEGIN/END hooks). */
   hooks?: boolean;
+  /** The CRC-32 of every layer's output of every window (klayers.h); not with `hooks`. */
+  layerCrcs?: boolean;
   optLevel?: string;
   name?: string;
   /** Extra compiler flags (e.g. -DTF_PORTABLE to build the portable path for the target). */
@@ -72,7 +74,11 @@ export async function buildKernelFirmware(
     board: 'netduinoplus2',
     sources,
     includeDirs: [dir, KHARNESS_DIR],
-    defines: opts.hooks ? { TF_HOOKS_HEADER: '"khooks.h"' } : {},
+    defines: opts.layerCrcs
+      ? { TF_HOOKS_HEADER: '"klayers.h"', TFK_LAYER_CRC: '1' }
+      : opts.hooks
+        ? { TF_HOOKS_HEADER: '"khooks.h"' }
+        : {},
     optLevel: opts.optLevel ?? '-O2',
     extraCFlags: opts.cflags,
     outDir: join(dir, 'out'),
@@ -91,7 +97,36 @@ export interface KernelRun {
   layers: number[][];
   /** TF_DSP of each model's kernels as compiled (1: the Cortex-M4 code). */
   dsp: number[];
+  /** layerCrcs[model][window][layer]: CRC-32 of the layer's output (builds with layerCrcs). */
+  layerCrcs: number[][][];
   wallMs: number;
+}
+
+/** The records of a kernel harness run (on QEMU or on the host), per model. */
+export function parseKernelRun(stdout: string, models: number): Omit<KernelRun, 'wallMs'> {
+  const logits: Int8Array[][] = Array.from({ length: models }, () => []);
+  const rc: number[][] = Array.from({ length: models }, () => []);
+  const instructions: number[] = new Array<number>(models).fill(-1);
+  const layers: number[][] = Array.from({ length: models }, () => []);
+  const dsp: number[] = new Array<number>(models).fill(-1);
+  const layerCrcs: number[][][] = Array.from({ length: models }, () => []);
+  for (const r of parseTfRecords(stdout)) {
+    if (r.key === 'out') {
+      const [m, w, code, hex] = r.fields;
+      logits[Number(m)][Number(w)] = Int8Array.from(Buffer.from(hex ?? '', 'hex'));
+      rc[Number(m)][Number(w)] = Number(code);
+    } else if (r.key === 'instr') {
+      instructions[Number(r.fields[0].slice(1))] = Number(r.fields[1]);
+    } else if (r.key === 'dsp') {
+      dsp[Number(r.fields[0])] = Number(r.fields[1]);
+    } else if (r.key === 'layer') {
+      layers[Number(r.fields[0])][Number(r.fields[1])] = Number(r.fields[2]);
+    } else if (r.key === 'lcrc') {
+      const [m, w, l, crc] = r.fields.map((f, i) => (i === 3 ? parseInt(f, 16) : Number(f)));
+      (layerCrcs[m][w] ??= [])[l] = crc;
+    }
+  }
+  return { logits, rc, instructions, layers, dsp, layerCrcs };
 }
 
 /** Runs the firmware on inputs[m] (the windows of model m). */
@@ -105,26 +140,7 @@ export async function runKernelFirmware(fw: KernelFirmware, inputs: Int8Array[][
   });
   const run = await runOnQemu({ board: 'netduinoplus2', elf: fw.build.elf, cwd: runDir, timeoutMs: 300_000 });
   requireTargetSuccess(run, 'the kernel test firmware');
-  const logits: Int8Array[][] = fw.models.map(() => []);
-  const rc: number[][] = fw.models.map(() => []);
-  const instructions: number[] = fw.models.map(() => -1);
-  const layers: number[][] = fw.models.map(() => []);
-  const dsp: number[] = fw.models.map(() => -1);
-  for (const r of parseTfRecords(run.stdout)) {
-    if (r.key === 'out') {
-      const [m, w, code, hex] = r.fields;
-      const bytes = Int8Array.from(Buffer.from(hex ?? '', 'hex'));
-      logits[Number(m)][Number(w)] = bytes;
-      rc[Number(m)][Number(w)] = Number(code);
-    } else if (r.key === 'instr') {
-      instructions[Number(r.fields[0].slice(1))] = Number(r.fields[1]);
-    } else if (r.key === 'dsp') {
-      dsp[Number(r.fields[0])] = Number(r.fields[1]);
-    } else if (r.key === 'layer') {
-      layers[Number(r.fields[0])][Number(r.fields[1])] = Number(r.fields[2]);
-    }
-  }
-  return { logits, rc, instructions, layers, dsp, wallMs: run.wallMs };
+  return { ...parseKernelRun(run.stdout, fw.models.length), wallMs: run.wallMs };
 }
 
 /** RAM the models' arenas may take in one firmware (the board has 128 KB; stdio, stack and heap need the rest). */
@@ -166,7 +182,15 @@ export async function runOnTarget(
   for (let g = 0; g < groups.length; g += 2) {
     await Promise.all([one(g), ...(g + 1 < groups.length ? [one(g + 1)] : [])]);
   }
-  const out: KernelRun = { logits: [], rc: [], instructions: [], layers: [], dsp: [], wallMs: 0 };
+  const out: KernelRun = {
+    logits: [],
+    rc: [],
+    instructions: [],
+    layers: [],
+    dsp: [],
+    layerCrcs: [],
+    wallMs: 0,
+  };
   groups.forEach((g, k) => {
     g.forEach((i, j) => {
       out.logits[i] = runs[k].logits[j];
@@ -174,6 +198,7 @@ export async function runOnTarget(
       out.instructions[i] = runs[k].instructions[j];
       out.layers[i] = runs[k].layers[j];
       out.dsp[i] = runs[k].dsp[j];
+      out.layerCrcs[i] = runs[k].layerCrcs[j];
     });
     out.wallMs += runs[k].wallMs;
   });

@@ -13,6 +13,7 @@ import { totalMacs } from '../../src/graph/ir.js';
 import {
   prepareReference,
   quantizeWindow,
+  runPrepared,
   runReference,
   runReferenceBatch,
 } from '../../src/reference/index.js';
@@ -211,6 +212,46 @@ describe('a small synthetic-data model on the emulated Cortex-M4', () => {
     expect(cli.out).toContain('MISMATCH');
     expect(cli.err).toContain(`the first is window ${expected[0]}`);
     expect(cli.err).toContain(`layer ${layer} '${name}'`);
+  });
+
+  it('--layers compares every layer of every window: a window whose layers differ counts, even with equal logits', async () => {
+    const out = join(dir, 'p8-flipped-layers');
+    const fw = await buildModelFirmware({ model: models.p8, outDir: out });
+    const layer = 2;
+    await flipInElf(fw.elf, `tf_w_${ident(models.p8.layers[layer].name)}`, 5, 0x80);
+    const damaged = flipInModel(models.p8, layer, 5, 0x80);
+    const inputs = reference(models.p8, raw).inputs;
+    const size = raw.steps * raw.channels;
+    const pGood = prepareReference(models.p8);
+    const pBad = prepareReference(damaged);
+    const layersDiffer = Array.from({ length: raw.n }, (_, i) => {
+      const x = inputs.subarray(i * size, (i + 1) * size);
+      const a = runPrepared(pGood, x, { keepLayerOutputs: true }).layerOutputs!;
+      const b = runPrepared(pBad, x, { keepLayerOutputs: true }).layerOutputs!;
+      return a.some((o, l) => o.some((v, k) => v !== b[l][k]));
+    });
+    const r = await measureOnTarget({
+      buildDir: out,
+      model: models.p8,
+      windows: raw.x,
+      labels: raw.y,
+      layers: true,
+    });
+    expect(r.agreement.layers).toBe(true);
+    expect(r.agreement.mismatching).toBe(layersDiffer.filter(Boolean).length);
+    expect(r.agreement.firstMismatch?.window).toBe(layersDiffer.indexOf(true));
+    // The flip reaches more windows' layers than their logits.
+    const plain = await measureOnTarget({ buildDir: out, model: models.p8, windows: raw.x, labels: raw.y });
+    expect(r.agreement.mismatching).toBeGreaterThan(plain.agreement.mismatching);
+    // An intact firmware agrees at every layer.
+    const good = await measureOnTarget({
+      buildDir: p8dir,
+      model: models.p8,
+      windows: raw.x,
+      labels: raw.y,
+      layers: true,
+    });
+    expect(good.agreement).toMatchObject({ equal: true, layers: true, mismatching: 0 });
   });
 
   it('a damaged Huffman stream: the firmware stops with its corrupt exit code; run names window and layer, exits 8', async () => {

@@ -2,7 +2,13 @@
 import type { CommandModule, Options } from 'yargs';
 import { recordedValidation } from '../../train/modelDir.js';
 import { initBackend } from '../../train/backend.js';
-import { compressModel, type CompressOptions, type CompressReport } from '../../compress/compress.js';
+import {
+  compressKeptInt8,
+  compressModel,
+  type CompressOptions,
+  type CompressReport,
+} from '../../compress/compress.js';
+import { TinyforgeError } from '../../util/errors.js';
 import { compressDataFrom } from '../../compress/data.js';
 import { writeTfm } from '../../qmodel/index.js';
 import { CODINGS } from '../../qmodel/model.js';
@@ -50,6 +56,12 @@ export const COMPRESS_OPTIONS = {
   seed: { type: 'number', default: 1 },
   lr: { type: 'number', default: 5e-4, describe: 'fine-tuning learning rate' },
   'batch-size': { type: 'number', default: 64 },
+  requantize: {
+    type: 'boolean',
+    default: false,
+    describe:
+      "a fully int8 .tflite: dequantize it and compress with tinyforge's scheme (default: keep its int8 quantization, code its weights only)",
+  },
 } as const satisfies Record<string, Options>;
 
 export interface CompressArgs {
@@ -64,6 +76,7 @@ export interface CompressArgs {
   seed: number;
   lr: number;
   'batch-size': number;
+  requantize: boolean;
 }
 
 /** Parsed flags to compressor settings. */
@@ -98,8 +111,9 @@ interface Args extends ModelCompressArgs {
  * deploy alike); the .tfm records where model and data came from.
  */
 export async function compressModelDir(a: ModelCompressArgs, log: (line: string) => void, verb: string) {
-  const { loaded, data: chosen } = await modelDirAndData(a.model, a.data);
+  const { loaded, data: chosen } = await modelDirAndData(a.model, a.data, { requantize: a.requantize });
   log(`${verb}: compressing ${a.model} with data ${describeData(chosen)}`);
+  if (loaded.int8) rejectQuantizingFlags(a);
   if (a['finetune-epochs'] > 0) await initBackend({ quiet: a.json });
   const data = compressDataFrom(
     chosen.dataset,
@@ -107,13 +121,38 @@ export async function compressModelDir(a: ModelCompressArgs, log: (line: string)
     a['eval-split'],
     recordedValidation(loaded),
   );
-  const { model, report } = await compressModel(loaded.model, loaded.normalization, data, {
+  const options = {
     ...compressOptionsFrom(a),
-    progress: a.json ? 'none' : 'auto',
+    progress: a.json ? ('none' as const) : ('auto' as const),
     log,
-  });
+  };
+  const { model, report } = loaded.int8
+    ? compressKeptInt8(
+        { ...loaded.int8, classNames: loaded.model.graph.classNames },
+        loaded.model,
+        data,
+        options,
+      )
+    : await compressModel(loaded.model, loaded.normalization, data, options);
   model.meta.source = compressSource(a.model, loaded, chosen);
   return { model, report, chosen };
+}
+
+/** A model that keeps TFLite's int8 quantization is not pruned, requantized or fine-tuned. */
+function rejectQuantizingFlags(a: CompressArgs): void {
+  const given = [
+    a.bits !== 8 && '--bits',
+    a.prune > 0 && '--prune',
+    a.structured && '--structured',
+    !a['per-channel'] && '--no-per-channel',
+    a['finetune-epochs'] > 0 && '--finetune-epochs',
+  ].filter((f): f is string => typeof f === 'string');
+  if (given.length)
+    throw new TinyforgeError(
+      `the model keeps its TFLite int8 quantization: ${given.join(', ')} do not apply (only --coding does: it codes the int8 weights losslessly)`,
+      'usage',
+      'to prune or quantize it with tinyforge, import it with --requantize (or pass --requantize here for a .tflite file)',
+    );
 }
 
 export const compressCommand: CommandModule<object, Args> = {
@@ -193,8 +232,15 @@ export function formatCompressReport(r: CompressReport): string {
     ],
     rows,
   );
+  const int8 = r.int8
+    ? [
+        `TFLite int8 quantization kept: weights ${t.codedBytes} B coded vs ${t.packed8Bytes} B as stored (int8), ` +
+          `${pct(1 - t.codedBytes / t.packed8Bytes)} smaller, outputs unchanged; decoders ${r.int8.decoders.map((d) => `${d.coding} ${d.codeBytes} B`).join(', ') || 'none'}`,
+      ]
+    : [];
   return [
     table,
+    ...int8,
     `coded weights: bitstreams ${t.streamBytes} B = ${pct(t.streamBytes / t.packed8Bytes)} of 8-bit packed ` +
       `(${t.packed8Bytes} B); with decode tables ${t.codedBytes} B = ${pct(t.codedBytes / t.packed8Bytes)}`,
     `accuracy on ${r.evalName} (${r.evalWindows} windows): float ${pct(r.floatAccuracy)}, ` +

@@ -5,6 +5,7 @@ import { printJson } from '../output.js';
 import { INPUT_MEANINGS, type InputMeaning } from '../../import/common.js';
 import { IMPORTABLE_EXTENSIONS } from '../../import/index.js';
 import { importToModelDir } from '../../import/save.js';
+import { KEPT_INT8_FILE } from '../../import/loadModel.js';
 import { inferShapes, totalMacs, totalParams } from '../../graph/ir.js';
 import { TinyforgeError } from '../../util/errors.js';
 import { DATA_FORMS } from '../data.js';
@@ -18,6 +19,8 @@ interface ImportArgs {
   'input-std'?: string;
   data?: string;
   'input-meaning'?: string;
+  'keep-quantization'?: boolean;
+  requantize?: boolean;
   json: boolean;
 }
 
@@ -68,6 +71,16 @@ export const importCommand: CommandModule<object, ImportArgs> = {
         describe:
           'A rank-3 input as spectrogram (frames x features) or image (pixels x colour channels); default: spectrogram with one channel, image otherwise',
       })
+      .option('keep-quantization', {
+        type: 'boolean',
+        describe:
+          "A fully int8 .tflite keeps its own quantization (the default for one): TFLite's int8 arithmetic, exactly, in the generated C",
+      })
+      .option('requantize', {
+        type: 'boolean',
+        describe: "A fully int8 .tflite is dequantized and later quantized by tinyforge's own scheme",
+      })
+      .conflicts('keep-quantization', 'requantize')
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON' }),
   handler: async (a) => {
     const r = await importToModelDir({
@@ -79,6 +92,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       inputStd: numbers('input-std', a['input-std']),
       data: a.data,
       inputMeaning: meaning(a['input-meaning']),
+      quantization: a.requantize ? 'requantize' : a['keep-quantization'] ? 'keep' : undefined,
     });
     const { graph } = r.imported.model;
     const summary = {
@@ -94,6 +108,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       params: totalParams(graph),
       macs: totalMacs(graph),
       normalization: r.normalization,
+      quantization: r.int8 ? 'tflite-int8 (kept)' : 'float (tinyforge quantizes it)',
       ...(r.data ? { data: r.data } : {}),
     };
     if (a.json) return printJson(summary);
@@ -104,6 +119,9 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       `  ${graph.layers.length} layers, ${summary.params.toLocaleString('en-US')} parameters, ${summary.macs.toLocaleString('en-US')} MACs`,
       `  input window [${graph.inputShape.join(', ')}], classes: ${graph.classNames.join(', ')}`,
       `  normalization: ${r.normalization.source ?? 'given'}`,
+      r.int8
+        ? `  quantization: TFLite int8 kept (${r.out}/${KEPT_INT8_FILE}): compress codes its weights, nothing is requantized`
+        : `  quantization: float weights; compress quantizes them`,
       `wrote ${r.out}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

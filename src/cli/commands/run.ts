@@ -23,6 +23,7 @@ interface RunArgs {
   limit?: number;
   timeout?: number;
   trace: boolean;
+  layers: boolean;
   json: boolean;
 }
 
@@ -50,6 +51,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
         type: 'boolean',
         default: true,
         describe: 'on a mismatch, trace the first differing window to name the layer (--no-trace: skip)',
+      })
+      .option('layers', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'compare every layer of every window with the host reference (CRC-32 per layer; instruction counts then include it)',
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 run out/m8-fw', 'the whole test split of the data the model was compressed with')
@@ -84,6 +91,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...data,
       timeoutMs: a.timeout !== undefined ? a.timeout * 1000 : undefined,
       trace: a.trace,
+      layers: a.layers,
     });
     const dataLine = chosen
       ? { spec: chosen.spec, recorded: chosen.recorded, split: a.split }

@@ -51,11 +51,14 @@ function readHeader(bytes: Uint8Array, name: string): NpyHeader {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map(Number);
+  if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0)) throw bad(`shape (${shapeText})`);
+  if (start + len > bytes.length)
+    throw bad(`its header claims ${len} bytes, the file has ${bytes.length - start}`);
   return { descr, shape, fortran: /'fortran_order'\s*:\s*True/.test(text), dataOffset: start + len };
 }
 
 /** Fixed-width text: UTF-32 code points (U) or bytes (S), NUL-padded. */
-function decodeText(bytes: Uint8Array, h: NpyHeader, count: number): string[] {
+function decodeText(bytes: Uint8Array, h: NpyHeader, count: number, name: string): string[] {
   const code = h.descr.slice(1);
   const width = Number(code.slice(1));
   const unit = code[0] === 'U' ? 4 : 1;
@@ -66,6 +69,8 @@ function decodeText(bytes: Uint8Array, h: NpyHeader, count: number): string[] {
     for (let j = 0; j < width; j++) {
       const cp = unit === 4 ? body.readUInt32LE((i * width + j) * 4) : body[i * width + j];
       if (cp === 0) break;
+      if (cp > 0x10ffff)
+        throw new TinyforgeError(`${name}: string ${i} holds ${cp}, not a Unicode code point`, 'input');
       s += String.fromCodePoint(cp);
     }
     out[i] = s;
@@ -81,24 +86,36 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (h.fortran) throw bad('Fortran-ordered array', 'save it with np.ascontiguousarray(a)');
   if (h.descr[0] === '>' && !/^.[ui]1$/.test(h.descr))
     throw bad(`big-endian dtype ${h.descr}`, "save it as '<' (little-endian)");
-  if (/^.[US]\d+$/.test(h.descr))
-    return { shape: h.shape, dtype: h.descr.slice(1), data: decodeText(bytes, h, count) };
-  if (!/^.(f2|f4|f8|i1|u1|i2|u2|i4|u4|i8|u8)$/.test(h.descr))
+  const text = /^.([US])(\d+)$/.exec(h.descr);
+  if (!text && !/^.(f2|f4|f8|i1|u1|i2|u2|i4|u4|i8|u8)$/.test(h.descr))
     throw bad(
       `dtype ${h.descr} is not supported`,
       'use float or int arrays, and str (not object) arrays for labels',
     );
-  const size = Number(/\d+$/.exec(h.descr)![0]);
+  // Checked before anything is allocated: the shape must match the bytes that are there.
+  const size = text ? (text[1] === 'U' ? 4 : 1) * Number(text[2]) : Number(/\d+$/.exec(h.descr)![0]);
   const end = h.dataOffset + count * size;
+  if (size === 0) throw bad(`zero-width dtype ${h.descr}`);
   if (bytes.byteLength < end)
     throw bad(`${bytes.byteLength - h.dataOffset} data bytes for shape (${h.shape.join(', ')})`);
+  if (text) return { shape: h.shape, dtype: h.descr.slice(1), data: decodeText(bytes, h, count, name) };
   // npyjs makes typed-array views from the data offset to the end of the buffer: it needs a buffer
   // of its own that ends with the data (copied only when `bytes` is not exactly that).
   const own =
     bytes.byteOffset === 0 && bytes.buffer.byteLength === end && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : new Uint8Array(bytes.subarray(0, end)).buffer;
-  return { shape: h.shape, dtype: h.descr.slice(1), data: parse(own).data as NumericArray };
+  // NumPy pads the header so that the data starts at a multiple of 64 bytes; typed arrays need it.
+  if (h.dataOffset % size !== 0)
+    throw bad(`the data starts at byte ${h.dataOffset}, not a multiple of ${size}`);
+  let data: NumericArray;
+  try {
+    data = parse(own).data as NumericArray;
+  } catch (e) {
+    // npyjs reads the header again, its own way: whatever it refuses is a damaged file.
+    throw bad(`not a valid .npy array (${(e as Error).message})`);
+  }
+  return { shape: h.shape, dtype: h.descr.slice(1), data };
 }
 
 /** Reads a .npy file. */

@@ -4,11 +4,15 @@
  * with `want` (what tflite.ts computed) and prints
  *     TF bad <record index> <C result>      for the first 20 disagreements
  *     TF n <records> <disagreements>
+ *     TF dsp <TFL_DSP>                      (1: the Cortex-M4 forms of the *_fast functions ran)
  * Records:
  *     op 0: tfl_srdhm(a, b)
  *     op 1: tfl_rdbpot(a, b)
  *     op 2: tfl_mbqm_double(a, b, c)         op 16: tfl_mbqm_single(a, b, c)
  *     op 3: tfl_requant_double(a, b, c, d, e, f)   op 17: tfl_requant_single(a, b, c, d, e, f)
+ *     op 18: tfl_requant_double_fast(a, b, c, 2^(c - 1) + d * 2^c, d, e, f) (the right shift c, for the
+ *            records where tflite.ts fastRequant says it applies)
+ *     op 19: tfl_requant_single_fast(a, b, c, 2^(c - 1) + d * 2^c, d, e, f)
  *     op 4: tfl_average(a, b, c, d)
  *     op 5: Add parameters, first half: input1_offset a, input2_offset b, left_shift c,
  *           input1_multiplier d, input1_shift e, input2_multiplier f (no result)
@@ -113,6 +117,14 @@ int main(int argc, char **argv)
         case 17:
             y = tfl_requant_single(rec[1], rec[2], rec[3], rec[4], rec[5], rec[6]);
             break;
+        case 18:
+        case 19: {
+            /* The offset fits (tflite.ts fastRequant checked it); computed on 64 bits. */
+            const int32_t offset = (int32_t)(((int64_t)1 << (rec[3] - 1)) + (int64_t)rec[4] * ((int64_t)1 << rec[3]));
+            y = rec[0] == 18 ? tfl_requant_double_fast(rec[1], rec[2], rec[3], offset, rec[4], rec[5], rec[6])
+                             : tfl_requant_single_fast(rec[1], rec[2], rec[3], offset, rec[4], rec[5], rec[6]);
+            break;
+        }
         case 4:
             y = tfl_average(rec[1], rec[2], rec[3], rec[4]);
             break;
@@ -204,6 +216,7 @@ int main(int argc, char **argv)
         n++;
     }
     printf("TF n %lu %lu\n", n, bad);
+    printf("TF dsp %d\n", TFL_DSP);
     fclose(f);
     return 0;
 }

@@ -22,4 +22,7 @@ extern const int tfk_model_count;
 #define TFK_MAX_LAYERS 64
 extern volatile uint32_t tfk_marks[2 * TFK_MAX_LAYERS];
 
+/* Per-layer CRC-32 of the outputs of the window being run (klayers.h, -DTFK_LAYER_CRC). */
+void tfk_layer_crc(int layer, const int8_t *data, uint32_t bytes);
+
 #endif
