@@ -11,7 +11,8 @@
  *                         the firmware prints the accuracy itself and leaves it in tf_harness_result
  *                         (for a board without a host file system; argv may be empty or trace=K).
  * trace=K runs window K only and prints every layer's output (needs the profiling hooks).
- * layers runs every window and prints the CRC-32 of every layer's output (needs the profiling hooks).
+ * layers runs every window and prints the CRC-32 of every layer's output (a build with
+ *   TF_HARNESS_LAYERS, `tinyforge build --layers`).
  *
  * Lines (fields in decimal unless noted):
  *   TF model <crc32 hex> <layers> <classes> <T> <C> <profile 0|1> <file|embed>
@@ -56,8 +57,14 @@
 
 #define HEADER_BYTES 16u
 #define TRACE_CHUNK 64u
-/* tf_h_trace: 1 prints every layer's output (trace=K), TRACE_CRC its CRC-32 (layers). */
+/* tf_h_trace: 1 prints every layer's output (trace=K), TRACE_CRC its CRC-32 (layers). A build
+ * without TF_HARNESS_LAYERS has only trace=K, so there any tracing is that one. */
 #define TRACE_CRC 2
+#ifdef TF_HARNESS_LAYERS
+#define TRACING_ONE(t) ((t) == 1)
+#else
+#define TRACING_ONE(t) (t)
+#endif
 
 #ifdef TF_HARNESS_PROFILE
 uint32_t tf_h_start;
@@ -122,25 +129,18 @@ static void emit(char *line, char *end)
 }
 
 #ifdef TF_HARNESS_PROFILE
-/* CRC-32 (IEEE, zlib's) of a layer output, table-driven; the table is built on first use. */
+#ifdef TF_HARNESS_LAYERS
+/* CRC-32 (IEEE, zlib's) of a layer output, bit by bit: no table in RAM (the `layers` mode's
+ * instruction counts include it anyway). Built only with TF_HARNESS_LAYERS (build --layers). */
 static uint32_t crc32_of(const int8_t *data, uint32_t bytes)
 {
-    static uint32_t table[256];
-    static int ready;
     uint32_t crc = 0xFFFFFFFFu, i;
-    if (!ready) {
-        uint32_t n, k;
-        for (n = 0; n < 256u; n++) {
-            uint32_t c = n;
-            for (k = 0; k < 8u; k++) {
-                c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            }
-            table[n] = c;
-        }
-        ready = 1;
-    }
+    int k;
     for (i = 0; i < bytes; i++) {
-        crc = table[(crc ^ (uint8_t)data[i]) & 0xFFu] ^ (crc >> 8);
+        crc ^= (uint8_t)data[i];
+        for (k = 0; k < 8; k++) {
+            crc = (crc & 1u) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
     }
     return crc ^ 0xFFFFFFFFu;
 }
@@ -159,14 +159,18 @@ static void layer_crc(int index, const int8_t *data, uint32_t bytes)
     emit(line, p);
 }
 
+#endif
+
 void tf_h_output(int index, const int8_t *data, uint32_t bytes)
 {
     char line[48 + 2 * TRACE_CHUNK];
     uint32_t off;
+#ifdef TF_HARNESS_LAYERS
     if (tf_h_trace == TRACE_CRC) {
         layer_crc(index, data, bytes);
         return;
     }
+#endif
     for (off = 0; off < bytes; off += TRACE_CHUNK) {
         const uint32_t n = bytes - off < TRACE_CHUNK ? bytes - off : TRACE_CHUNK;
         char *p = put_str(line, "TF trace ");
@@ -327,18 +331,20 @@ static int parse_options(int argc, char **argv, int first, uint32_t *trace)
 {
     int i, tracing = 0;
     for (i = first; i < argc; i++) {
+#ifdef TF_HARNESS_LAYERS
         if (strcmp(argv[i], "layers") == 0) {
             tracing = TRACE_CRC;
             continue;
         }
+#endif
         if (!parse_trace(argv[i], trace)) {
-            tf_fail(TF_EXIT_USAGE, "unknown argument (expected trace=K or layers)");
+            tf_fail(TF_EXIT_USAGE, "unknown argument (expected trace=K)");
         }
         tracing = 1;
     }
 #ifndef TF_HARNESS_PROFILE
     if (tracing) {
-        tf_fail(TF_EXIT_USAGE, "trace=K and layers need a firmware built with per-layer profiling");
+        tf_fail(TF_EXIT_USAGE, "trace=K needs a firmware built with per-layer profiling");
     }
 #endif
     return tracing;
@@ -366,9 +372,11 @@ int main(int argc, char **argv)
     layers_reset();
 #endif
     print_header("embed");
+#ifdef TF_HARNESS_LAYERS
     if (tracing == TRACE_CRC) {
         tf_fail(TF_EXIT_USAGE, "layers needs the windows file mode");
     }
+#endif
     if (tracing) {
         if (trace >= (uint32_t)TF_EMBED_N) {
             tf_fail(TF_EXIT_USAGE, "trace=K: no such window");
@@ -448,7 +456,7 @@ int main(int argc, char **argv)
         tf_fail(TF_EXIT_INPUT_FORMAT, "windows file: size differs from its header");
     }
     print_header("file");
-    if (tracing == 1) {
+    if (TRACING_ONE(tracing)) {
         if (trace >= n) {
             tf_fail(TF_EXIT_USAGE, "trace=K: no such window");
         }
@@ -464,7 +472,7 @@ int main(int argc, char **argv)
         if (fread(window_buf, 1, TF_INPUT_SIZE, f) != (size_t)TF_INPUT_SIZE) {
             tf_fail(TF_EXIT_INPUT_FORMAT, "windows file: read failed");
         }
-        (void)run_window(tracing == 1 ? trace : i, window_buf);
+        (void)run_window(TRACING_ONE(tracing) ? trace : i, window_buf);
         tf_harness_result.done = i + 1u;
     }
     set_trace(0);

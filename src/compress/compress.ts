@@ -142,6 +142,24 @@ export function fixedAccuracy(model: CompressedModel, set: WindowSet): FixedEval
   return { accuracy: accuracy(predictions, set.y), predictions, inputs };
 }
 
+/** The report's totals over its layers. */
+function totalsOf(layers: LayerReport[]): CompressReport['totals'] {
+  const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
+  return {
+    weights: sum((r) => r.weights),
+    streamBytes: sum((r) => r.codedBytes - r.tableBytes),
+    codedBytes: sum((r) => r.codedBytes),
+    packed8Bytes: sum((r) => r.packed8Bytes),
+    tableBytes: sum((r) => r.tableBytes),
+    sparsity:
+      sum((r) => r.zeros) /
+      Math.max(
+        1,
+        sum((r) => r.weights),
+      ),
+  };
+}
+
 /** Coding figures of one weighted layer. */
 function layerReport(layer: string, kind: string, weights: CodedWeights, packed8Bytes: number): LayerReport {
   const s = codingStats(weights);
@@ -290,20 +308,7 @@ export async function compressModel(
     const weights = opOf(l.kind).quantized?.coded?.(l)?.weights;
     return weights ? [layerReport(l.name, l.kind, weights, packed8[l.name])] : [];
   });
-  const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
-  const totals = {
-    weights: sum((r) => r.weights),
-    streamBytes: sum((r) => r.codedBytes - r.tableBytes),
-    codedBytes: sum((r) => r.codedBytes),
-    packed8Bytes: sum((r) => r.packed8Bytes),
-    tableBytes: sum((r) => r.tableBytes),
-    sparsity:
-      sum((r) => r.zeros) /
-      Math.max(
-        1,
-        sum((r) => r.weights),
-      ),
-  };
+  const totals = totalsOf(layers);
   const { log: _l, progress: _p, knownFloatAccuracy: _k, ...settings } = opts;
   return {
     reference: fixed,
@@ -346,7 +351,6 @@ export function compressKeptInt8(
     )!.weights;
     return layerReport(r.layer, r.kind, weights, r.packedBytes);
   });
-  const sum = (f: (r: LayerReport) => number): number => layers.reduce((s, r) => s + f(r), 0);
   const { log: _l, progress: _p, knownFloatAccuracy: _k, ...settings } = opts;
   return {
     model,
@@ -358,19 +362,7 @@ export function compressKeptInt8(
       evalName: data.evalName,
       evalWindows: data.eval.n,
       layers,
-      totals: {
-        weights: sum((r) => r.weights),
-        streamBytes: sum((r) => r.codedBytes - r.tableBytes),
-        codedBytes: sum((r) => r.codedBytes),
-        packed8Bytes: sum((r) => r.packed8Bytes),
-        tableBytes: sum((r) => r.tableBytes),
-        sparsity:
-          sum((r) => r.zeros) /
-          Math.max(
-            1,
-            sum((r) => r.weights),
-          ),
-      },
+      totals: totalsOf(layers),
       seconds: (performance.now() - t0) / 1000,
       int8: coding,
     },

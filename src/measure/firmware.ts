@@ -76,6 +76,11 @@ export interface BuildModelFirmwareOptions {
    * true; they add about a dozen instructions per layer to each inference.
    */
   profile?: boolean;
+  /**
+   * The harness can print a CRC-32 of every layer's output of every window (`run --layers`); it
+   * costs about 1 KB of harness flash, so it is built only when asked. Needs `profile`.
+   */
+  layers?: boolean;
   /** Shown in the generated sources' comments (default: the .tfm name or 'model'). */
   sourceName?: string;
   /**
@@ -101,6 +106,8 @@ export interface BuildInfo {
   extraCFlags: string[];
   defines: Record<string, string | number | true>;
   profile: boolean;
+  /** Built with the per-layer CRCs (`run --layers`). */
+  layers?: boolean;
   /** Console I/O the firmware was built for (absent in older build.json files: semihosting). */
   io: ConsoleIo;
   embed: { windows: number; file: string; labels: number[]; source?: string } | null;
@@ -236,6 +243,13 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
   const model = o.model ?? (await readTfm(o.tfmPath as string));
   const board = resolveBoard(o.board ?? DEFAULT_BOARD);
   const profile = o.profile ?? true;
+  const layers = o.layers ?? false;
+  if (layers && !profile)
+    throw new TinyforgeError(
+      'the per-layer checks need the per-layer hooks',
+      'usage',
+      'build without --no-profile',
+    );
   const optLevel = o.optLevel ?? DEFAULT_OPT_LEVEL;
   const extraCFlags = o.extraCFlags ?? [];
   const [T, C] = model.inputShape;
@@ -280,6 +294,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
 
     const defines: Record<string, string | number | true> = { TF_MODEL_CRC: `0x${crcHex(crc)}u` };
     if (profile) defines.TF_HOOKS_HEADER = `"${HARNESS_HOOKS_HEADER}"`;
+    if (layers) defines.TF_HARNESS_LAYERS = true;
     if (embedInfo) defines.TF_HARNESS_EMBED = true;
     const cSources = [join(srcDir, 'model.c'), HARNESS_SOURCE];
     if (embedInfo) cSources.push(join(srcDir, 'tf_windows.c'));
@@ -333,6 +348,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       extraCFlags,
       defines,
       profile,
+      layers,
       io,
       embed: embedInfo,
       files: {
@@ -391,6 +407,7 @@ const buildInfoSchema = z.looseObject({
   board: z.string(),
   model: z.looseObject({ file: z.string(), crc32: z.string().regex(/^[0-9a-f]{8}$/) }),
   profile: z.boolean(),
+  layers: z.boolean().default(false),
   io: z.enum(CONSOLE_IO_MODES as [ConsoleIo, ...ConsoleIo[]]).default(DEFAULT_IO),
   embed: z.looseObject({ windows: z.number().int().positive(), file: z.string() }).nullable(),
   files: z.looseObject({ elf: z.string(), map: z.string() }),

@@ -320,13 +320,13 @@ function layerName(model: CompressedModel, i: number): string {
     : `${i}`;
 }
 
-/** `layers` needs the per-layer hooks and the windows file (a command line). */
-function requireLayerChecks(embed: boolean, io: string, profile: boolean | undefined): void {
-  if (embed || io === 'uart' || profile === false)
+/** `layers` needs a firmware built with the per-layer CRCs that reads the windows file. */
+function requireLayerChecks(embed: boolean, io: string, layers: boolean | undefined): void {
+  if (embed || io === 'uart' || !layers)
     throw new TinyforgeError(
-      'comparing every layer needs a firmware built with per-layer profiling that reads a windows file',
+      'comparing every layer needs a firmware built with --layers that reads a windows file',
       'usage',
-      'build without --embed, --io uart or --no-profile',
+      'build it again with `tinyforge build --layers` (not with --embed or --io uart)',
     );
 }
 
@@ -435,7 +435,7 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
       writeWindowsFile(join(runDir, 'windows.bin'), inputs, n, T, C);
       args.push('windows.bin');
     }
-    if (o.layers) requireLayerChecks(embed, io, fw.info?.profile);
+    if (o.layers) requireLayerChecks(embed, io, fw.info?.layers);
     const stop = startTicker(`running ${n} windows on QEMU (${fw.board.name})`, o.progress);
     const tq = performance.now();
     let qemuMs = 0;

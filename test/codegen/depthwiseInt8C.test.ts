@@ -14,15 +14,11 @@ import type { FusedActivation } from '../../src/fixedpoint/tflite.js';
 import { encodeWeights } from '../../src/qmodel/coding/index.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import { CODINGS, type Coding, type CompressedModel, type QLayer } from '../../src/qmodel/model.js';
-import { prepareReference, runPrepared } from '../../src/reference/index.js';
-import { crc32 } from '../../src/qmodel/crc32.js';
 import { xorshiftInt8 } from '../../src/bench/mlperfModels.js';
 import { generateC } from '../../src/codegen/index.js';
-import { runKernelsOnHost } from '../kernels/host.js';
-import { buildKernelFirmware, runKernelFirmware, type KernelRun } from '../kernels/target.js';
-import { tempDir } from '../helpers/temp.js';
+import { everyBuild, referenceCrcs, type LayerCase } from '../kernels/layerChecks.js';
+import { prepareReference, runPrepared } from '../../src/reference/index.js';
 import { makeRng, randInt } from '../helpers/randomModel.js';
-import { clangPresent } from './cbuild.js';
 
 interface DwCase {
   name: string;
@@ -200,13 +196,7 @@ function modelOf(c: DwCase, index: number, coding: Coding): CompressedModel {
   return model;
 }
 
-interface Built {
-  name: string;
-  model: CompressedModel;
-  inputs: Int8Array[];
-}
-
-const all: Built[] = CASES.flatMap((c, i) =>
+const all: LayerCase[] = CASES.flatMap((c, i) =>
   CODINGS.map((coding) => {
     const model = modelOf(c, i, coding);
     const size = model.inputShape[0] * model.inputShape[1];
@@ -219,26 +209,7 @@ const all: Built[] = CASES.flatMap((c, i) =>
   }),
 );
 
-const want = all.map((b) => {
-  const p = prepareReference(b.model);
-  return b.inputs.map((x) =>
-    runPrepared(p, x, { keepLayerOutputs: true }).layerOutputs!.map((o) =>
-      crc32(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)),
-    ),
-  );
-});
-
-function differing(run: KernelRun): string[] {
-  const bad: string[] = [];
-  all.forEach((b, m) =>
-    want[m].forEach((layers, w) =>
-      layers.forEach((crc, l) => {
-        if (run.layerCrcs[m]?.[w]?.[l] !== crc) bad.push(`${b.name} window ${w} layer ${l}`);
-      }),
-    ),
-  );
-  return bad;
-}
+const want = all.map(referenceCrcs);
 
 describe('int8 DepthwiseConv1D/2D: generated C equals the host reference', () => {
   it('reaches every kernel path with and without the input offset', () => {
@@ -263,42 +234,9 @@ describe('int8 DepthwiseConv1D/2D: generated C equals the host reference', () =>
       expect(new Set(runPrepared(prepareReference(b.model), b.inputs[0]).logits).size).toBeGreaterThan(12);
   });
 
-  it('host gcc -O2 (portable C)', async () => {
-    const run = await runKernelsOnHost(
-      tempDir('tf-dw8-gcc-'),
-      all.map((b) => b.model),
-      all.map((b) => b.inputs),
-    );
-    expect(differing(run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  it('host clang -O2 (portable C)', async () => {
-    expect(await clangPresent()).toBe(true);
-    const run = await runKernelsOnHost(
-      tempDir('tf-dw8-clang-'),
-      all.map((b) => b.model),
-      all.map((b) => b.inputs),
-      { cc: 'clang' },
-    );
-    expect(differing(run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  for (const [label, cflags] of [
-    ['Cortex-M4 DSP kernels', []],
-    ['Cortex-M4 portable C (-DTF_PORTABLE)', ['-DTF_PORTABLE']],
-  ] as const) {
-    it(`QEMU netduinoplus2, ${label}`, async () => {
-      const fw = await buildKernelFirmware(
-        tempDir('tf-dw8-qemu-'),
-        all.map((b) => b.model),
-        { layerCrcs: true, cflags: [...cflags], name: 'dw8' },
-      );
-      const run = await runKernelFirmware(
-        fw,
-        all.map((b) => b.inputs),
-      );
-      expect(run.dsp.every((d) => d === (cflags.length ? 0 : 1))).toBe(true);
-      expect(differing(run).slice(0, 10)).toEqual([]);
-    }, 600_000);
-  }
+  everyBuild(
+    'dw8',
+    () => all,
+    () => want,
+  );
 });

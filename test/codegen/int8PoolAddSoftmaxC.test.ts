@@ -21,15 +21,10 @@ import { axisWindows } from '../../src/ops/window.js';
 import { checkModel } from '../../src/qmodel/check.js';
 import type { AffineQuant, CompressedModel, QLayer } from '../../src/qmodel/model.js';
 import type { Padding } from '../../src/graph/types.js';
-import { prepareReference, runPrepared } from '../../src/reference/index.js';
-import { crc32 } from '../../src/qmodel/crc32.js';
 import { xorshiftInt8 } from '../../src/bench/mlperfModels.js';
 import { generateC } from '../../src/codegen/index.js';
-import { runKernelsOnHost } from '../kernels/host.js';
-import { buildKernelFirmware, runKernelFirmware, type KernelRun } from '../kernels/target.js';
-import { tempDir } from '../helpers/temp.js';
+import { everyBuild, referenceCrcs, type LayerCase } from '../kernels/layerChecks.js';
 import { makeRng } from '../helpers/randomModel.js';
-import { clangPresent } from './cbuild.js';
 
 type Layer8 = QLayer & Int8Q & Record<string, unknown>;
 
@@ -319,13 +314,7 @@ const SOFTMAXES: CompressedModel[] = [
 
 // ---- The runs ------------------------------------------------------------------------------------
 
-interface Built {
-  name: string;
-  model: CompressedModel;
-  inputs: Int8Array[];
-}
-
-const all: Built[] = [
+const all: LayerCase[] = [
   ...POOLS.map((c, i) => ({
     name: `pool ${i} ${c.max ? 'max' : 'avg'} [${c.shape}]`,
     model: poolModel(c, i),
@@ -345,27 +334,7 @@ const all: Built[] = [
   return { ...b, inputs };
 });
 
-const want = all.map((b) => {
-  const p = prepareReference(b.model);
-  return b.inputs.map((x) =>
-    runPrepared(p, x, { keepLayerOutputs: true }).layerOutputs!.map((o) =>
-      crc32(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)),
-    ),
-  );
-});
-
-function differing(run: KernelRun): string[] {
-  const bad: string[] = [];
-  all.forEach((b, m) =>
-    want[m].forEach((layers, w) =>
-      layers.forEach((crc, l) => {
-        if (run.layerCrcs[m]?.[w]?.[l] !== crc)
-          bad.push(`${b.name} window ${w} layer ${l} (${b.model.layers[l].kind})`);
-      }),
-    ),
-  );
-  return bad;
-}
+const want = all.map(referenceCrcs);
 
 /** The Add's exact form evaluated as the C does, independently of add8Plan's own check (BigInt). */
 function runPlan(plan: Add8Plan, p: AddParams, a: number, b: number): number {
@@ -449,42 +418,9 @@ describe('int8 pools, Add and Softmax: generated C equals the host reference', (
     expect(bothAffine).toBeGreaterThanOrEqual(4);
   });
 
-  it('host gcc -O2 (portable C)', async () => {
-    const run = await runKernelsOnHost(
-      tempDir('tf-pas8-gcc-'),
-      all.map((b) => b.model),
-      all.map((b) => b.inputs),
-    );
-    expect(differing(run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  it('host clang -O2 (portable C)', async () => {
-    expect(await clangPresent()).toBe(true);
-    const run = await runKernelsOnHost(
-      tempDir('tf-pas8-clang-'),
-      all.map((b) => b.model),
-      all.map((b) => b.inputs),
-      { cc: 'clang' },
-    );
-    expect(differing(run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  for (const [label, cflags] of [
-    ['Cortex-M4 DSP kernels', []],
-    ['Cortex-M4 portable C (-DTF_PORTABLE)', ['-DTF_PORTABLE']],
-  ] as const) {
-    it(`QEMU netduinoplus2, ${label}`, async () => {
-      const fw = await buildKernelFirmware(
-        tempDir('tf-pas8-qemu-'),
-        all.map((b) => b.model),
-        { layerCrcs: true, cflags: [...cflags], name: 'pas8' },
-      );
-      const run = await runKernelFirmware(
-        fw,
-        all.map((b) => b.inputs),
-      );
-      expect(run.dsp.every((d) => d === (cflags.length ? 0 : 1))).toBe(true);
-      expect(differing(run).slice(0, 10)).toEqual([]);
-    }, 600_000);
-  }
+  everyBuild(
+    'pas8',
+    () => all,
+    () => want,
+  );
 });

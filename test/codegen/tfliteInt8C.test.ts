@@ -9,33 +9,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importModelFile } from '../../src/import/index.js';
-import { prepareReference, runPrepared } from '../../src/reference/index.js';
-import { crc32 } from '../../src/qmodel/crc32.js';
-import { CODINGS, type CompressedModel } from '../../src/qmodel/model.js';
+import { CODINGS } from '../../src/qmodel/model.js';
 import { int8Kinds } from '../../src/ops/registry.js';
 import { xorshiftInt8 } from '../../src/bench/mlperfModels.js';
-import { runKernelsOnHost } from '../kernels/host.js';
-import { buildKernelFirmware, runKernelFirmware, type KernelRun } from '../kernels/target.js';
-import { tempDir } from '../helpers/temp.js';
-import { clangPresent } from './cbuild.js';
+import { everyBuild, referenceCrcs, type LayerCase } from '../kernels/layerChecks.js';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'import');
 const RANDOM_WINDOWS = 6;
 
-interface Case {
-  name: string;
-  model: CompressedModel;
-  inputs: Int8Array[];
-}
-
-async function cases(): Promise<Case[]> {
+async function cases(): Promise<LayerCase[]> {
   const names = readdirSync(join(FIX, 'expected'))
     .filter((f) => f.endsWith('.int8.json'))
     .sort()
     .map((f) => f.replace(/\.json$/, ''))
     // Developers only: TF_INT8_CASES=<regex> narrows the run to some fixtures (the coverage check then fails).
     .filter((n) => new RegExp(process.env.TF_INT8_CASES ?? '').test(n));
-  const out: Case[] = [];
+  const out: LayerCase[] = [];
   for (const name of names) {
     const fx = JSON.parse(readFileSync(join(FIX, 'expected', `${name}.json`), 'utf8')) as {
       input: number;
@@ -53,34 +42,8 @@ async function cases(): Promise<Case[]> {
   return out;
 }
 
-/** The host reference's CRC-32 of every layer output, per window. */
-function referenceCrcs(c: Case): number[][] {
-  const p = prepareReference(c.model);
-  return c.inputs.map((x) =>
-    runPrepared(p, x, { keepLayerOutputs: true }).layerOutputs!.map((o) =>
-      crc32(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)),
-    ),
-  );
-}
-
-/** Layers (by case, window and layer) whose target CRC differs from the reference's. */
-function differing(all: Case[], want: number[][][], run: KernelRun): string[] {
-  const bad: string[] = [];
-  all.forEach((c, m) =>
-    want[m].forEach((layers, w) =>
-      layers.forEach((crc, l) => {
-        if (run.layerCrcs[m]?.[w]?.[l] !== crc)
-          bad.push(
-            `${c.name} window ${w} layer ${l} '${c.model.layers[l].name}' (${c.model.layers[l].kind})`,
-          );
-      }),
-    ),
-  );
-  return bad;
-}
-
 describe('int8 models: generated C equals the host reference at every layer', () => {
-  let all: Case[];
+  let all: LayerCase[];
   let want: number[][][];
   beforeAll(async () => {
     all = await cases();
@@ -96,48 +59,9 @@ describe('int8 models: generated C equals the host reference at every layer', ()
     expect(all.length).toBeGreaterThanOrEqual(19 * CODINGS.length);
   });
 
-  it('host gcc -O2 (portable C)', async () => {
-    const run = await runKernelsOnHost(
-      tempDir('tf-int8-gcc-'),
-      all.map((c) => c.model),
-      all.map((c) => c.inputs),
-    );
-    expect(differing(all, want, run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  it('host clang -O2 (portable C)', async () => {
-    expect(await clangPresent()).toBe(true);
-    const run = await runKernelsOnHost(
-      tempDir('tf-int8-clang-'),
-      all.map((c) => c.model),
-      all.map((c) => c.inputs),
-      {
-        cc: 'clang',
-      },
-    );
-    expect(differing(all, want, run).slice(0, 10)).toEqual([]);
-  }, 300_000);
-
-  for (const [label, cflags] of [
-    ['Cortex-M4 DSP kernels', []],
-    ['Cortex-M4 portable C (-DTF_PORTABLE)', ['-DTF_PORTABLE']],
-  ] as const) {
-    it(`QEMU netduinoplus2, ${label}`, async () => {
-      const fw = await buildKernelFirmware(
-        tempDir('tf-int8-qemu-'),
-        all.map((c) => c.model),
-        {
-          layerCrcs: true,
-          cflags: [...cflags],
-          name: 'int8',
-        },
-      );
-      const run = await runKernelFirmware(
-        fw,
-        all.map((c) => c.inputs),
-      );
-      expect(run.dsp.every((d) => d === (cflags.length ? 0 : 1))).toBe(true);
-      expect(differing(all, want, run).slice(0, 10)).toEqual([]);
-    }, 600_000);
-  }
+  everyBuild(
+    'int8',
+    () => all,
+    () => want,
+  );
 });

@@ -6,7 +6,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { buildCommand } from '../../src/cli/commands/build.js';
 import { compressCommand } from '../../src/cli/commands/compress.js';
+import { runCommand as runCmd } from '../../src/cli/commands/run.js';
+import { flipInElf } from '../measure/helpers.js';
 import { importCommand } from '../../src/cli/commands/import.js';
 import { readTfm } from '../../src/qmodel/index.js';
 import { runReference } from '../../src/reference/index.js';
@@ -130,4 +133,32 @@ describe('compressing a kept int8 model', () => {
     expect(b.code, b.err).toBe(0);
     expect((await readTfm(join(dir, 'b.tfm'))).scheme).toBeUndefined();
   });
+});
+
+describe('a kept int8 model on the target', () => {
+  it('a weight changed in the flashed image: run --layers names the first differing layer and exits 8', async () => {
+    const dir = tempDir('tf-int8-flip-');
+    const { model } = await withData(dir);
+    const tfm = join(dir, 'm.tfm');
+    expect((await compress(model, '--coding', 'packed', '--out', tfm)).code).toBe(0);
+    const fw = join(dir, 'fw');
+    const b = await runCommand(buildCommand, ['build', tfm, '--out', fw, '--layers', '--json']);
+    expect(b.code, b.err).toBe(0);
+    const good = await runCommand(runCmd, ['run', fw, '--split', 'train', '--layers']);
+    expect(good.code, good.err).toBe(0);
+    expect(good.out).toContain('bit-exact');
+    expect(good.out).toContain('at every layer');
+
+    const layers = JSON.parse(b.out).build.codegen.layers as {
+      name: string;
+      kind: string;
+      section: string;
+    }[];
+    const at = layers.findIndex((l) => l.kind === 'conv2d');
+    await flipInElf(join(fw, 'firmware.elf'), `tf_w_${layers[at].section}`, 3, 0x40);
+    const bad = await runCommand(runCmd, ['run', fw, '--split', 'train', '--layers']);
+    expect(bad.code).toBe(8);
+    expect(bad.out).toContain('MISMATCH');
+    expect(bad.err).toContain(`layer ${at} '${layers[at].name}' (conv2d)`);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 // The four MLPerf Tiny int8 .tflite files through the CLI as a user takes them, their int8
 // quantization kept: import -> compress (packed, and huffman: lossless) -> build -> run --layers on the
-// emulated Cortex-M4 (VWW on the MPS2 board), on every input the interpreter's per-layer CRCs were
+// emulated Cortex-M4 (VWW on the MPS2 board; built with --layers), on every input the interpreter's per-layer CRCs were
 // recorded for (test/fixtures/import/mlperf/<name>.int8.json: the sample inputs, AD's 196 windows,
 // three random inputs). `run --layers` compares every layer of every window with the host reference,
 // which equals the interpreter at every layer on these inputs (mlperfInt8.test.ts). The windows are
@@ -65,7 +65,15 @@ describe.runIf(runMlperf)('MLPerf Tiny int8 models, quantization kept, on QEMU a
         const c = await runCommand(compressCommand, ['compress', model, '--coding', coding, '--out', tfm]);
         expect(c.code, c.err).toBe(0);
         const fw = join(dir, coding);
-        const b = await runCommand(buildCommand, ['build', tfm, '--board', boardFor(name), '--out', fw]);
+        const b = await runCommand(buildCommand, [
+          'build',
+          tfm,
+          '--board',
+          boardFor(name),
+          '--layers',
+          '--out',
+          fw,
+        ]);
         expect(b.code, b.err).toBe(0);
         // The two halves of the windows file hold every recorded input between them.
         for (const split of ['train', 'test']) {

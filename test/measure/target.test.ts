@@ -215,8 +215,19 @@ describe('a small synthetic-data model on the emulated Cortex-M4', () => {
   });
 
   it('--layers compares every layer of every window: a window whose layers differ counts, even with equal logits', async () => {
+    const goodDir = join(dir, 'p8-layers');
+    await buildModelFirmware({ model: models.p8, outDir: goodDir, layers: true });
+    // Without --layers the harness has no per-layer CRCs: run --layers says to rebuild.
+    const refused = await measureOnTarget({
+      buildDir: p8dir,
+      model: models.p8,
+      windows: raw.x,
+      labels: raw.y,
+      layers: true,
+    }).catch((e: unknown) => e);
+    expect((refused as TinyforgeError).message).toContain('built with --layers');
     const out = join(dir, 'p8-flipped-layers');
-    const fw = await buildModelFirmware({ model: models.p8, outDir: out });
+    const fw = await buildModelFirmware({ model: models.p8, outDir: out, layers: true });
     const layer = 2;
     await flipInElf(fw.elf, `tf_w_${ident(models.p8.layers[layer].name)}`, 5, 0x80);
     const damaged = flipInModel(models.p8, layer, 5, 0x80);
@@ -245,7 +256,7 @@ describe('a small synthetic-data model on the emulated Cortex-M4', () => {
     expect(r.agreement.mismatching).toBeGreaterThan(plain.agreement.mismatching);
     // An intact firmware agrees at every layer.
     const good = await measureOnTarget({
-      buildDir: p8dir,
+      buildDir: goodDir,
       model: models.p8,
       windows: raw.x,
       labels: raw.y,

@@ -89,6 +89,7 @@ interface BuildArgs extends OptLevelArgs {
   data?: string;
   split: 'test' | 'train';
   profile: boolean;
+  layers: boolean;
   io: ConsoleIo;
   json: boolean;
 }
@@ -134,6 +135,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           choices: ['test', 'train'] as const,
           default: 'test' as const,
           describe: 'with --embed',
+        })
+        .option('layers', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'let `run --layers` compare every layer of every window (CRC-32 per layer; ~1 KB of harness flash)',
         })
         .option('profile', {
           type: 'boolean',
@@ -188,6 +195,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       extraCFlags: splitCFlags(a.cflags),
       embed,
       profile: a.profile,
+      layers: a.layers,
       io: a.io,
     });
     if (a.json) {
