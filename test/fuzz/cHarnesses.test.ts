@@ -10,7 +10,7 @@ import { HARNESSES, type HarnessName } from './c/render.js';
 import { buildHarnesses, buildSelftest, describeRun, runHarness } from './c/run.js';
 
 /** Seconds per harness in CI (five harnesses: about 40 s of fuzzing, plus the builds). */
-const CI_SECONDS = Number(process.env.FUZZ_CI_SECONDS ?? 7);
+const CI_SECONDS = Number(process.env.FUZZ_CI_SECONDS ?? 4);
 
 const haveClang = await clangPresent();
 

@@ -1,5 +1,5 @@
 // The four MLPerf Tiny int8 .tflite files through the CLI as a user takes them, their int8
-// quantization kept: import -> compress (packed, and huffman: lossless) -> build -> run --layers on the
+// quantization kept: import -> compress (packed; huffman too for KWS and AD) -> build -> run --layers on the
 // emulated Cortex-M4 (VWW on the MPS2 board; built with --layers), on every input the interpreter's per-layer CRCs were
 // recorded for (test/fixtures/import/mlperf/<name>.int8.json: the sample inputs, AD's 196 windows,
 // three random inputs). `run --layers` compares every layer of every window with the host reference,
@@ -60,7 +60,8 @@ describe.runIf(runMlperf)('MLPerf Tiny int8 models, quantization kept, on QEMU a
       const ws = windows(name, T * C, input.scale[0], input.zeroPoint[0]);
       const data = writeWindowsData(dir, ws, T, C, classNames.length);
       expect((await runCommand(importCommand, [...args, '--data', data])).code).toBe(0);
-      for (const coding of ['packed', 'huffman']) {
+      // Huffman on the two smaller models (the coded kernels are the same code; CI time).
+      for (const coding of name === 'kws' || name === 'ad' ? ['packed', 'huffman'] : ['packed']) {
         const tfm = join(dir, `${coding}.tfm`);
         const c = await runCommand(compressCommand, ['compress', model, '--coding', coding, '--out', tfm]);
         expect(c.code, c.err).toBe(0);
