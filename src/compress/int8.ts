@@ -51,11 +51,12 @@ interface Candidate {
   layer: QLayer;
   values: Int8Array;
   weights: CodedWeights;
-  byCoding: Record<Coding, CodedWeights>;
+  /** The codings asked for (all three for 'auto'). */
+  byCoding: Partial<Record<Coding, CodedWeights>>;
 }
 
 /** The weighted layers' decoded int8 values and each coding of them. */
-function candidates(model: CompressedModel): Candidate[] {
+function candidates(model: CompressedModel, codings: readonly Coding[]): Candidate[] {
   const scheme = schemeOf(model);
   return model.layers.flatMap((layer) => {
     const weights = quantizedOps(layer.kind, scheme).coded?.(layer)?.weights;
@@ -63,8 +64,8 @@ function candidates(model: CompressedModel): Candidate[] {
     const { values, corrupt } = decodeWeights(weights);
     if (corrupt) throw new TinyforgeError(`layer '${layer.name}': its weights do not decode`, 'input');
     const byCoding = Object.fromEntries(
-      CODINGS.map((c) => [c, encodeWeights(values, weights.rows, weights.rowLength, 8, c)]),
-    ) as Record<Coding, CodedWeights>;
+      codings.map((c) => [c, encodeWeights(values, weights.rows, weights.rowLength, 8, c)]),
+    ) as Partial<Record<Coding, CodedWeights>>;
     return [{ layer, values, weights, byCoding }];
   });
 }
@@ -77,7 +78,7 @@ function codingSets(): Coding[][] {
 }
 
 const smallest = (c: Candidate, allowed: Coding[]): Coding =>
-  allowed.reduce((best, k) => (codedBytes(c.byCoding[k]) < codedBytes(c.byCoding[best]) ? k : best));
+  allowed.reduce((best, k) => (codedBytes(c.byCoding[k]!) < codedBytes(c.byCoding[best]!) ? k : best));
 
 /** Per layer, the coding of the cheapest model: weights plus the decoders in use. */
 function autoChoice(cs: Candidate[]): Coding[] {
@@ -86,7 +87,7 @@ function autoChoice(cs: Candidate[]): Coding[] {
     const choice = cs.map((c) => smallest(c, allowed));
     const used = new Set(choice);
     const total =
-      cs.reduce((s, c, i) => s + codedBytes(c.byCoding[choice[i]]), 0) +
+      cs.reduce((s, c, i) => s + codedBytes(c.byCoding[choice[i]]!), 0) +
       [...used].reduce((s, k) => s + DECODER_CODE_BYTES[k], 0);
     if (!best || total < best.total) best = { total, choice };
   }
@@ -99,11 +100,11 @@ export function recodeInt8(
   coding: CodingChoice,
 ): { model: CompressedModel; report: Int8CodingReport } {
   if (schemeOf(model) !== 'tflite-int8') throw new Error('recodeInt8 takes a model of scheme tflite-int8');
-  const cs = candidates(model);
+  const cs = candidates(model, coding === 'auto' ? CODINGS : [coding]);
   const choice = coding === 'auto' ? autoChoice(cs) : cs.map(() => coding);
   const coded = new Map<string, CodedWeights>();
   cs.forEach((c, i) => {
-    const w = c.byCoding[choice[i]];
+    const w = c.byCoding[choice[i]]!;
     const back = decodeWeights(w).values;
     if (back.length !== c.values.length || back.some((v, k) => v !== c.values[k]))
       throw new Error(`layer '${c.layer.name}': ${choice[i]} coding is not lossless`);

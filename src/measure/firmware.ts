@@ -78,7 +78,7 @@ export interface BuildModelFirmwareOptions {
   profile?: boolean;
   /**
    * The harness can print a CRC-32 of every layer's output of every window (`run --layers`); it
-   * costs about 1 KB of harness flash, so it is built only when asked. Needs `profile`.
+   * costs about 1.1 KB of harness flash (1,108 B on the UCI HAR p8 model), so it is built only when asked. Needs `profile`.
    */
   layers?: boolean;
   /** Shown in the generated sources' comments (default: the .tfm name or 'model'). */

@@ -140,7 +140,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           type: 'boolean',
           default: false,
           describe:
-            'let `run --layers` compare every layer of every window (CRC-32 per layer; ~1 KB of harness flash)',
+            'let `run --layers` compare every layer of every window (CRC-32 per layer; about 1.1 KB of harness flash)',
         })
         .option('profile', {
           type: 'boolean',

@@ -162,7 +162,6 @@ function finish(
   const src: TfliteQuantSource = {
     file,
     m: g.m,
-    irOf: g.irOf,
     origin: g.origin,
     mainName: g.mainName,
     fused: g.fused,

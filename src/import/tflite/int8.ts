@@ -1,7 +1,7 @@
 // A fully int8 .tflite kept as it is: the imported graph (the same one the float import gives), each
 // layer quantized by its operator module's `int8.fromTflite` with the scales, zero points, int8
 // weights and int32 biases the file stores, into a CompressedModel of scheme 'tflite-int8'. Which
-// tensor belongs to which layer comes from the conversion (GraphBuilder.origin, irOf): an operator's
+// tensor belongs to which layer comes from the conversion (GraphBuilder.origin, mainName): an operator's
 // output tensor is its last layer's output; a fused activation that became layers of its own
 // (RELU6 after an ADD) is folded back into its operator, whose clamp it is under this scheme.
 import { GRAPH_INPUT, type Layer } from '../../graph/types.js';
@@ -21,8 +21,6 @@ import type { TfModel, TfOperator, TfTensor } from './model.js';
 export interface TfliteQuantSource {
   file: string;
   m: TfModel;
-  /** IR tensor of each TFLite tensor index. */
-  irOf: ReadonlyMap<number, string>;
   /** The operator each IR layer came from. */
   origin: ReadonlyMap<string, TfOperator>;
   /** Each operator's main layer (by operator index). */
@@ -70,10 +68,6 @@ function constantsOf(m: TfModel, op: TfOperator): { weightScales?: number[]; bia
 
 interface Built {
   layers: QLayer[];
-  /** Output quantization of each kept IR tensor (GRAPH_INPUT included). */
-  quant: Map<string, AffineQuant>;
-  /** IR names of fused activation layers: the name of the layer that now computes them. */
-  renamed: Map<string, string>;
   /** The TFLite tensor each layer computes, when it computes one (per-layer comparisons). */
   tensors: Record<string, number>;
 }
@@ -147,9 +141,9 @@ function buildLayers(imported: ImportedModel, src: TfliteQuantSource, coding: Co
     const inNames = info.inputs.map((p) => (p < 0 ? GRAPH_INPUT : graph.layers[p].name));
     const inputs = inNames.map((n) => renamed.get(n) ?? n);
     const into = fusedTail(src, layer, graph.layers);
+    // The main layer already clamps to the activation and has the operator's output quantization.
     if (into) {
       renamed.set(layer.name, into);
-      quant.set(into, perTensor(src.m.tensors[src.origin.get(layer.name)!.outputs[0]])!);
       return;
     }
     const mod = opOf(layer.kind);
@@ -175,7 +169,7 @@ function buildLayers(imported: ImportedModel, src: TfliteQuantSource, coding: Co
     const op = src.origin.get(layer.name);
     if (op && src.mainName.get(op.index) === layer.name) tensors[layer.name] = op.outputs[0];
   });
-  return { layers, quant, renamed, tensors };
+  return { layers, tensors };
 }
 
 /** The imported int8 file as a CompressedModel of scheme 'tflite-int8' (validated). */
