@@ -10,6 +10,9 @@
  *   embed (TF_HARNESS_EMBED, tf_windows.h/.c generated): the windows and their labels are in flash;
  *                         the firmware prints the accuracy itself and leaves it in tf_harness_result
  *                         (for a board without a host file system; argv may be empty or trace=K).
+ *   self-test (embed + TF_HARNESS_SELFTEST, `tinyforge build --selftest N`): tf_windows.c also holds
+ *                         the host reference's logits; every window's logits are compared with them
+ *                         and the exit status says whether all were equal (0) or not (TF_EXIT_CHECK).
  * trace=K runs window K only and prints every layer's output (needs the profiling hooks).
  * layers runs every window and prints the CRC-32 of every layer's output (a build with
  *   TF_HARNESS_LAYERS, `tinyforge build --layers`).
@@ -25,7 +28,9 @@
  *   TF stack inference <bytes>   max over windows of the stack tf_model_run used
  *   TF stack peak <bytes>        the whole firmware's deepest stack since reset
  *   TF accuracy <correct> <n>  and  TF class <c> <correct> <total>   (embed mode only)
+ *   TF check <index> <pass|FAIL> <class> <host class>   (self-test: after each window's TF w line)
  *   TF done <n>
+ *   TF selftest <PASS|FAIL> <windows equal> <n>   (self-test: the summary, the last line)
  * Exit codes: tf_target.h (corrupt weights -> TF_EXIT_CORRUPT naming window and layer).
  */
 #include <stdint.h>
@@ -40,6 +45,15 @@
 #include "tf_windows.h"
 #if TF_EMBED_T != TF_INPUT_T || TF_EMBED_C != TF_INPUT_C
 #error "tf_windows.h was generated for another input shape than model.h"
+#endif
+#endif
+
+#ifdef TF_HARNESS_SELFTEST
+#if !defined(TF_HARNESS_EMBED) || !defined(TF_EMBED_EXPECTED_K)
+#error "the self-test needs embed mode and the host's logits in tf_windows.h (tinyforge build --selftest)"
+#endif
+#if TF_EMBED_EXPECTED_K != TF_NUM_CLASSES
+#error "tf_windows.h holds logits of another number of classes than model.h"
 #endif
 #endif
 
@@ -361,9 +375,24 @@ static void set_trace(int on)
 
 #ifdef TF_HARNESS_EMBED
 
+#ifdef TF_HARNESS_SELFTEST
+/* The chip's logits of window `index` (in `logits`, from run_window) against the host reference's,
+ * byte for byte: one line. Returns 1 when equal. */
+static uint32_t check_window(uint32_t index, int cls)
+{
+    const int8_t *host = &tf_embed_expected[index * (uint32_t)TF_NUM_CLASSES];
+    const int equal = memcmp(logits, host, sizeof logits) == 0;
+    printf("TF check %lu %s %d %d\n", (unsigned long)index, equal ? "pass" : "FAIL", cls, tf_model_argmax(host));
+    return equal ? 1u : 0u;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     uint32_t trace = 0, i, correct = 0;
+#ifdef TF_HARNESS_SELFTEST
+    uint32_t equal = 0;
+#endif
     uint32_t class_total[TF_NUM_CLASSES];
     uint32_t class_correct[TF_NUM_CLASSES];
     const int tracing = parse_options(argc, argv, 1, &trace);
@@ -397,6 +426,9 @@ int main(int argc, char **argv)
     for (i = 0; i < (uint32_t)TF_EMBED_N; i++) {
         const int label = tf_embed_labels[i];
         const int cls = run_window(i, &tf_embed_windows[i * (uint32_t)TF_INPUT_SIZE]);
+#ifdef TF_HARNESS_SELFTEST
+        equal += check_window(i, cls);
+#endif
         if (label < TF_NUM_CLASSES) {
             class_total[label]++;
             if (cls == label) {
@@ -412,6 +444,14 @@ int main(int argc, char **argv)
         printf("TF class %d %lu %lu\n", c, (unsigned long)class_correct[c], (unsigned long)class_total[c]);
     }
     print_footer(TF_EMBED_N);
+#ifdef TF_HARNESS_SELFTEST
+    printf("TF selftest %s %lu %lu\n", equal == (uint32_t)TF_EMBED_N ? "PASS" : "FAIL", (unsigned long)equal,
+           (unsigned long)TF_EMBED_N);
+    if (equal != (uint32_t)TF_EMBED_N) {
+        tf_harness_result.status = TF_EXIT_CHECK;
+        return TF_EXIT_CHECK;
+    }
+#endif
     return TF_EXIT_OK;
 }
 

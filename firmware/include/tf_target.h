@@ -52,6 +52,12 @@ static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end)
 {
   return ((end - start) & 0x00FFFFFFu) * (TF_COUNTER_SYSTICK);
 }
+#elif defined(TF_COUNTER_DWT)
+/* Real boards: the DWT cycle counter (CYCCNT), 32 bits at the core clock. It counts CORE CYCLES,
+ * not instructions (wait states and stalls included); n is the cycles between the two reads. */
+#define TF_DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+static inline uint32_t tf_counter_read(void) { return TF_DWT_CYCCNT; }
+static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end) { return end - start; }
 #else
 static inline uint32_t tf_counter_read(void) { return 0u; }
 static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end) { return end - start - 1u; }

@@ -57,6 +57,27 @@ static int semihost(int op, void *arg) {
    script reserves, so the stack region below SP stays painted and RAM use shows in the map. */
 char *tf_heap_brk; /* read by tf_stack.S: stack scans start above the used heap */
 
+#ifdef TF_IO_UART
+/* --io uart reserves no heap region (the linker script's .heap is 0 bytes). newlib-nano (built with
+   small reentrancy structures) still mallocs once: the FILE glue of stdin/stdout/stderr, at the
+   first stdio call. That one allocation comes from this fixed pool in .bss (shown in the map);
+   stdout's buffer is static too (see tf_crt_main). A model never allocates: any further malloc
+   fails with ENOMEM. tf_heap_brk stays NULL: stack scans start at the empty heap region. */
+#define TF_STDIO_POOL_BYTES 512u
+static char stdio_pool[TF_STDIO_POOL_BYTES] __attribute__((aligned(8)));
+static char *stdio_brk = stdio_pool;
+static char stdout_buffer[128];
+
+void *_sbrk(ptrdiff_t increment) {
+  if (increment > stdio_pool + sizeof stdio_pool - stdio_brk || increment < stdio_pool - stdio_brk) {
+    errno = ENOMEM;
+    return (void *)-1;
+  }
+  char *previous = stdio_brk;
+  stdio_brk += increment;
+  return previous;
+}
+#else
 void *_sbrk(ptrdiff_t increment) {
   if (tf_heap_brk == NULL) tf_heap_brk = __heap_start;
   if (increment > __heap_end - tf_heap_brk || increment < __heap_start - tf_heap_brk) {
@@ -67,6 +88,7 @@ void *_sbrk(ptrdiff_t increment) {
   tf_heap_brk += increment;
   return previous;
 }
+#endif
 
 /* At exit: a stack deeper than its reserved region has overwritten part of the heap region. */
 static void check_stack(void) {
@@ -120,6 +142,8 @@ static int split_cmdline(void) {
 void tf_crt_main(void) {
 #ifdef TF_IO_UART
   tf_console_init();
+  /* Line buffered as before, in a static buffer: no malloc (a longer line is written in parts). */
+  setvbuf(stdout, stdout_buffer, _IOLBF, sizeof stdout_buffer);
 #else
   initialise_monitor_handles();
 #endif

@@ -9,7 +9,7 @@ extern char __stack_bottom[];
 extern char __stack_top[];
 
 int tf_counter_available(void) {
-#if defined(TF_COUNTER_BASE) || defined(TF_COUNTER_SYSTICK)
+#if defined(TF_COUNTER_BASE) || defined(TF_COUNTER_SYSTICK) || defined(TF_COUNTER_DWT)
   return 1;
 #else
   return 0;
@@ -31,6 +31,11 @@ void tf_counter_init(void) {
   *(volatile uint32_t *)0xE000E014u = 0x00FFFFFFu; /* RVR */
   *(volatile uint32_t *)0xE000E018u = 0u;          /* CVR: reload now */
   *(volatile uint32_t *)0xE000E010u = 5u;          /* CSR: ENABLE | CLKSOURCE (core clock) */
+#elif defined(TF_COUNTER_DWT)
+  /* DWT cycle counter: trace enable (DEMCR.TRCENA), counter to 0, DWT_CTRL.CYCCNTENA. */
+  *(volatile uint32_t *)0xE000EDFCu |= 1u << 24;
+  *(volatile uint32_t *)0xE0001004u = 0u;
+  *(volatile uint32_t *)0xE0001000u |= 1u;
 #endif
 }
 

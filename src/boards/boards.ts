@@ -5,19 +5,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TinyforgeError } from '../util/errors.js';
+import { consoleSchema } from './console.js';
+export { consoleDivisor } from './console.js';
+import { quantity } from './quantity.js';
 
 /** The folder with the board files: src/boards, also when running from dist/boards. */
 export const BOARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'boards');
-
-// Sizes and addresses: a number, or a string "0x08000000", "131072", "128K", "1M".
-const quantity = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|[0-9]+)[KM]?$/)])
-  .transform((v) => {
-    if (typeof v === 'number') return v;
-    const unit = v.endsWith('K') ? 1024 : v.endsWith('M') ? 1024 * 1024 : 1;
-    return Number(unit === 1 ? v : v.slice(0, -1)) * unit;
-  })
-  .refine((n) => Number.isSafeInteger(n) && n <= 0xffffffff, 'must fit in 32 bits');
 
 const region = z.strictObject({ origin: quantity, length: quantity.refine((n) => n > 0, 'must be > 0') });
 
@@ -39,7 +32,15 @@ const boardSchema = z
     heapSize: quantity.refine((n) => n > 0 && n % 8 === 0, 'must be a positive multiple of 8'),
     /** How QEMU emulates the board; null if it cannot be run. */
     qemu: z
-      .strictObject({ machine: z.string().min(1), extraArgs: z.array(z.string()).default([]) })
+      .strictObject({
+        machine: z.string().min(1),
+        extraArgs: z.array(z.string()).default([]),
+        /**
+         * Which of the machine's serial ports (QEMU's n-th `-serial`, from 0) is the console's UART:
+         * on netduinoplus2, USART1 is 0 and USART2 is 1.
+         */
+        serial: z.number().int().min(0).max(7).default(0),
+      })
       .nullable(),
     /** A timer that counts executed instructions under `-icount shift=0`; null if there is none. */
     instructionCounter: z
@@ -51,35 +52,20 @@ const boardSchema = z
          * under -icount shift=0 and counts have that resolution (40 on QEMU's MPS2 machines at 25 MHz).
          */
         z.strictObject({ kind: z.literal('systick'), instructionsPerTick: z.number().int().min(1) }),
+        /**
+         * Real boards (Cortex-M3/M4/M7/M33): the DWT cycle counter, 32 bits at the core clock. It
+         * counts core CYCLES on the chip (flash wait states and pipeline stalls included), not
+         * instructions; QEMU 7.2 does not model it (it reads 0 there).
+         */
+        z.strictObject({ kind: z.literal('dwt-cycles') }),
       ])
       .nullable(),
     /**
      * The serial port firmware built with `--io uart` prints on (absent: the board has none and
-     * only semihosting builds are possible). QEMU connects the SoC's first USART to its first
-     * `-serial` chardev; on a real board the port is what a USB-serial adapter reads.
+     * only semihosting builds are possible); kinds and fields in ./console.ts. QEMU connects the
+     * SoC's UARTs to its `-serial` chardevs in order (qemu.serial picks the console's).
      */
-    console: z
-      .strictObject({
-        kind: z.literal('stm32-usart'),
-        /** Register block of the USART (SR at +0x00, DR at +0x04, BRR at +0x08, CR1 at +0x0C). */
-        base: quantity,
-        baud: quantity.refine((n) => n > 0, 'must be > 0').default(115_200),
-        /**
-         * The USART's peripheral clock as the runtime leaves it: it does not set up a PLL, so on an
-         * STM32F4 this is the 16 MHz internal oscillator. With baud it gives the divisor (BRR).
-         */
-        clockHz: quantity.refine((n) => n > 0, 'must be > 0').default(16_000_000),
-        /**
-         * Bits the runtime sets, in order, before it enables the USART: the peripheral clock
-         * enable (RCC) and, for a board whose TX pin needs it, the pin's alternate function.
-         */
-        setup: z.array(z.strictObject({ register: quantity, set: quantity })).default([]),
-      })
-      .refine((c) => Math.round(c.clockHz / c.baud) >= 16 && Math.round(c.clockHz / c.baud) <= 0xffff, {
-        message: 'clockHz / baud must be a USART divisor between 16 and 65535',
-        path: ['baud'],
-      })
-      .optional(),
+    console: consoleSchema.optional(),
   })
   .refine((b) => b.fpu !== null || b.floatAbi === 'soft', {
     message: 'a board without an FPU needs floatAbi "soft"',
@@ -134,8 +120,21 @@ export function listBoards(dir: string = BOARDS_DIR): Board[] {
     .map((f) => loadBoardFile(join(dir, f)));
 }
 
-/** The board called `name`; a TinyforgeError('usage') listing the known boards otherwise. */
+/**
+ * The board called `name`; a TinyforgeError('usage') listing the known boards otherwise. A name
+ * ending in .json is a board file outside src/boards (a variant, e.g. a test's), loaded from there.
+ */
 export function getBoard(name: string, dir: string = BOARDS_DIR): Board {
+  if (name.endsWith('.json')) {
+    if (!existsSync(name)) {
+      throw new TinyforgeError(
+        `board file ${name} not found`,
+        'input',
+        'Check the path, or give a board name.',
+      );
+    }
+    return loadBoardFile(name);
+  }
   const file = join(dir, `${name}.json`);
   if (/^[a-z0-9][a-z0-9_-]*$/.test(name) && existsSync(file)) return loadBoardFile(file);
   const known = listBoards(dir).map((b) => b.name);
@@ -149,11 +148,6 @@ export function getBoard(name: string, dir: string = BOARDS_DIR): Board {
 /** A board given by name or already loaded. */
 export function resolveBoard(board: Board | string): Board {
   return typeof board === 'string' ? getBoard(board) : board;
-}
-
-/** The USART divisor (BRR, 16x oversampling) for a board's console. */
-export function consoleDivisor(console: NonNullable<Board['console']>): number {
-  return Math.round(console.clockHz / console.baud);
 }
 
 /** 0x-prefixed, 8 hex digits: how addresses appear in linker scripts and messages. */

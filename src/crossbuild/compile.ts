@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { consoleDivisor, hex32, resolveBoard, type Board } from '../boards/boards.js';
+import { hex32, resolveBoard, type Board } from '../boards/boards.js';
+import { consoleDefines } from '../boards/console.js';
 import { requireBuildTools } from '../toolchain/check.js';
 import { TinyforgeError } from '../util/errors.js';
 import {
@@ -112,15 +113,7 @@ function uartConsole(board: Board): { defines: Record<string, string | true>; so
         '"console": { "kind": "stm32-usart", "base": "0x40011000" }.',
     );
   }
-  const defines: Record<string, string | true> = {
-    TF_IO_UART: true,
-    TF_CONSOLE_BASE: `${hex32(c.base)}u`,
-    TF_CONSOLE_BRR: `${consoleDivisor(c)}u`,
-  };
-  // An initializer list {register, bits}, ...: no spaces, so the -D flag stays one word.
-  if (c.setup.length > 0) {
-    defines.TF_CONSOLE_SETUP = c.setup.map((w) => `{${hex32(w.register)}u,${hex32(w.set)}u}`).join(',');
-  }
+  const defines: Record<string, string | true> = { TF_IO_UART: true, ...consoleDefines(c) };
   return { defines, sources: [UART_CONSOLE_SOURCE] };
 }
 
@@ -160,7 +153,13 @@ function checkOptions(o: BuildFirmwareOptions, optLevel: string): void {
   }
 }
 
-function overflowError(board: Board, name: string, overflows: RegionOverflow[], failedMap?: string) {
+function overflowError(
+  board: Board,
+  name: string,
+  overflows: RegionOverflow[],
+  heapSize: number,
+  failedMap?: string,
+) {
   const parts = overflows.map((o) => {
     const r = o.region === 'FLASH' ? board.flash : o.region === 'RAM' ? board.ram : undefined;
     const capacity = r ? ` (capacity ${r.length} bytes = ${r.length / 1024} KiB at ${hex32(r.origin)})` : '';
@@ -172,8 +171,9 @@ function overflowError(board: Board, name: string, overflows: RegionOverflow[], 
   }
   if (overflows.some((o) => o.region === 'RAM')) {
     hints.push(
-      `reduce the activation arena, or the stack (${board.stackSize} bytes) / heap ` +
-        `(${board.heapSize} bytes) reserved in src/boards/${board.name}.json`,
+      `reduce the activation arena, or the stack (${board.stackSize} bytes)` +
+        (heapSize > 0 ? ` / heap (${heapSize} bytes)` : '') +
+        ` reserved in src/boards/${board.name}.json`,
     );
   }
   if (failedMap) hints.push(`${failedMap} shows what takes the space`);
@@ -199,6 +199,8 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
   checkOptions(options, optLevel);
   const io = options.io ?? DEFAULT_IO;
   const uart = io === 'uart' ? uartConsole(board) : null;
+  // uart: stdio's buffers are static (tf_crt.c), so the heap region is empty.
+  const heapSize = uart ? 0 : board.heapSize;
   const { gcc, objcopy } = await requireBuildTools();
 
   const outDir = resolve(options.outDir);
@@ -256,7 +258,7 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
     const ld = `${options.name}.ld`;
     const elf = `${options.name}.elf`;
     const map = `${options.name}.map`;
-    writeFileSync(join(tmp, ld), renderLinkerScript(board));
+    writeFileSync(join(tmp, ld), renderLinkerScript(board, { heapSize }));
     const link = await run(
       gcc,
       [
@@ -286,7 +288,7 @@ export async function buildFirmware(options: BuildFirmwareOptions): Promise<Firm
           failedMap = join(outDir, `${options.name}.failed.map`);
           renameSync(join(tmp, map), failedMap);
         }
-        throw overflowError(board, options.name, overflows, failedMap);
+        throw overflowError(board, options.name, overflows, heapSize, failedMap);
       }
       throw new TinyforgeError(
         `linking firmware '${options.name}' for board ${board.name} failed:\n${excerpt(link.stderr)}`,

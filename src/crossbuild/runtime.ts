@@ -40,13 +40,17 @@ export function boardDefines(board: Board): Record<string, string> {
   const counter = board.instructionCounter;
   if (counter?.kind === 'stm32-timer') defines.TF_COUNTER_BASE = `${hex32(counter.base)}u`;
   if (counter?.kind === 'systick') defines.TF_COUNTER_SYSTICK = `${counter.instructionsPerTick}u`;
+  if (counter?.kind === 'dwt-cycles') defines.TF_COUNTER_DWT = '1';
   return defines;
 }
 
 let template: HandlebarsTemplateDelegate | undefined;
 
-/** The linker script for a board, from firmware/linker.ld.hbs. */
-export function renderLinkerScript(board: Board): string {
+/**
+ * The linker script for a board, from firmware/linker.ld.hbs. `heapSize` overrides the board's
+ * (a --io uart firmware reserves none: its stdio needs no malloc).
+ */
+export function renderLinkerScript(board: Board, o: { heapSize?: number } = {}): string {
   template ??= Handlebars.compile(readFileSync(LINKER_TEMPLATE, 'utf8'), { noEscape: true, strict: true });
   return template({
     name: board.name,
@@ -54,6 +58,6 @@ export function renderLinkerScript(board: Board): string {
     flash: { originHex: hex32(board.flash.origin), length: board.flash.length },
     ram: { originHex: hex32(board.ram.origin), length: board.ram.length },
     stackSize: board.stackSize,
-    heapSize: board.heapSize,
+    heapSize: o.heapSize ?? board.heapSize,
   });
 }

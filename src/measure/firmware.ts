@@ -30,6 +30,7 @@ import { formatSizeTable, loadSize, parseMapFile, sizeReport, type SizeReport } 
 import { CATEGORIES } from '../size/categorize.js';
 import { TinyforgeError } from '../util/errors.js';
 import { embedSources } from './embed.js';
+import { prepareReference, runPrepared } from '../reference/index.js';
 import { toJsonText, writeFileAtomic } from '../util/files.js';
 import { quantizeWindows, writeWindowsFile } from './windows.js';
 
@@ -70,7 +71,23 @@ export interface BuildModelFirmwareOptions {
    * itself (no host files needed). `windows` are raw sensor values (labels.length * T * C floats),
    * quantized here as the model expects; or pass `inputs` already quantized.
    */
-  embed?: { windows?: Float32Array; inputs?: Int8Array; labels: ArrayLike<number>; source?: string };
+  embed?: {
+    windows?: Float32Array;
+    inputs?: Int8Array;
+    labels: ArrayLike<number>;
+    source?: string;
+    /**
+     * Self-test only: the logits the chip must produce (windows x classes). Default, and what the
+     * CLI uses: the host reference's over the embedded inputs. (Tests pass altered ones.)
+     */
+    expectedLogits?: Int8Array;
+  };
+  /**
+   * The UART self-test application (embed mode): the host reference's logits go into flash next
+   * to the windows, and the firmware prints per window whether its logits equal them, a summary
+   * line, and exits 0 only when all do (TF_EXIT_CHECK otherwise). See firmware/harness/harness.c.
+   */
+  selftest?: boolean;
   /**
    * Per-layer instruction counts and the layer trace (TF_LAYER_BEGIN/END/OUTPUT hooks). Default
    * true; they add about a dozen instructions per layer to each inference.
@@ -110,6 +127,8 @@ export interface BuildInfo {
   layers?: boolean;
   /** Console I/O the firmware was built for (absent in older build.json files: semihosting). */
   io: ConsoleIo;
+  /** Built as the self-test application (absent: not). */
+  selftest?: boolean;
   embed: { windows: number; file: string; labels: number[]; source?: string } | null;
   /** Paths relative to the build folder. */
   files: { elf: string; hex: string; bin: string; map: string; linkerScript: string; sources: string[] };
@@ -224,6 +243,13 @@ function checkIo(o: BuildModelFirmwareOptions): ConsoleIo {
       `Use one of: ${CONSOLE_IO_MODES.join(', ')}.`,
     );
   }
+  if (o.selftest && !o.embed) {
+    throw new TinyforgeError(
+      "the self-test needs embed mode: the windows and the host reference's logits go into flash",
+      'usage',
+      'Pass the windows to embed (tinyforge build --selftest N --data <data>).',
+    );
+  }
   if (io === 'uart' && !o.embed) {
     throw new TinyforgeError(
       '--io uart needs embed mode (--embed N --data ...): a uart firmware cannot read a windows file, ' +
@@ -234,6 +260,24 @@ function checkIo(o: BuildModelFirmwareOptions): ConsoleIo {
     );
   }
   return io;
+}
+
+/** The host reference's logits of n windows: what the self-test firmware must reproduce. */
+function selftestLogits(model: CompressedModel, inputs: Int8Array, n: number): Int8Array {
+  const p = prepareReference(model);
+  if (p.corrupt) {
+    throw new TinyforgeError(
+      "the self-test cannot be built: the host reference finds the model's weight data corrupt",
+      'input',
+      'Compress the model again (tinyforge compress).',
+    );
+  }
+  const size = model.inputShape[0] * model.inputShape[1];
+  const K = model.classNames.length;
+  const logits = new Int8Array(n * K);
+  for (let i = 0; i < n; i++)
+    logits.set(runPrepared(p, inputs.subarray(i * size, (i + 1) * size)).logits, i * K);
+  return logits;
 }
 
 /** Generates, cross-compiles and links the model with the harness; see the header comment. */
@@ -280,7 +324,10 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
           'usage',
         );
       }
-      files.push(...embedSources(inputs, labels, T, C, numClasses));
+      const expected = o.selftest
+        ? (o.embed.expectedLogits ?? selftestLogits(model, inputs, labels.length))
+        : undefined;
+      files.push(...embedSources(inputs, labels, T, C, numClasses, expected));
       writeWindowsFile(join(stage, BUILD_FILES.embeddedWindows), inputs, labels.length, T, C);
       embedInfo = {
         windows: labels.length,
@@ -296,6 +343,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
     if (profile) defines.TF_HOOKS_HEADER = `"${HARNESS_HOOKS_HEADER}"`;
     if (layers) defines.TF_HARNESS_LAYERS = true;
     if (embedInfo) defines.TF_HARNESS_EMBED = true;
+    if (o.selftest) defines.TF_HARNESS_SELFTEST = true;
     const cSources = [join(srcDir, 'model.c'), HARNESS_SOURCE];
     if (embedInfo) cSources.push(join(srcDir, 'tf_windows.c'));
 
@@ -350,6 +398,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       profile,
       layers,
       io,
+      ...(o.selftest ? { selftest: true } : {}),
       embed: embedInfo,
       files: {
         elf: rel(fw.elf),

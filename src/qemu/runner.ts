@@ -47,7 +47,7 @@ export interface QemuRun {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** The chardev id the console USART (the board's first serial port) is connected to. */
+/** The chardev id the console UART (the board's qemu.serial-th serial port) is connected to. */
 const CONSOLE_CHARDEV = 'tf-console';
 
 /** "TF exit <code>": how a uart firmware's runtime ends (tf_target.h, TF_EXIT_LINE_PREFIX). */
@@ -80,7 +80,16 @@ export function qemuArgs(
     // The console USART on QEMU's stdout through a chardev. That makes stdout non-blocking (as
     // -nographic does), but the USART model writes with qemu_chr_fe_write_all, which retries a full
     // pipe instead of dropping bytes (test/crossbuild/uart.test.ts reads 3000 lines slowly).
-    consoleArgs = ['-chardev', `stdio,id=${CONSOLE_CHARDEV}`, '-serial', `chardev:${CONSOLE_CHARDEV}`];
+    // QEMU hands its -serial options to the SoC's UARTs in order: the ports before the console's
+    // (board qemu.serial, e.g. netduinoplus2's USART2 is the second) get null chardevs.
+    const before = Array.from({ length: board.qemu.serial }, () => ['-serial', 'null']).flat();
+    consoleArgs = [
+      '-chardev',
+      `stdio,id=${CONSOLE_CHARDEV}`,
+      ...before,
+      '-serial',
+      `chardev:${CONSOLE_CHARDEV}`,
+    ];
   } else {
     for (const a of args) {
       if (a === '' || /\s/.test(a)) {

@@ -320,7 +320,7 @@ describe('choosing uart', () => {
       base: 0x40011000,
       baud: 115200,
       clockHz: 16_000_000,
-      setup: [{ register: 0x40023844, set: 0x10 }],
+      setup: [{ register: 0x40023844, set: 0x10, clear: 0 }],
     });
     const reference = JSON.parse(readFileSync(join(BOARDS_DIR, 'netduinoplus2.json'), 'utf8')) as Record<
       string,

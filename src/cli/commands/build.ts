@@ -9,6 +9,7 @@ import type { CompressedModel } from '../../qmodel/model.js';
 import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/compile.js';
 import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
+import { hex32 } from '../../boards/boards.js';
 import { dataForTfm, describeData, runSplit, type ModelData } from '../data.js';
 
 /** gcc levels accepted as -O<level> (the yargs option names are O0, Os, ...). */
@@ -86,19 +87,31 @@ interface BuildArgs extends OptLevelArgs {
   board: string;
   cflags?: string;
   embed?: number;
+  selftest?: number;
   data?: string;
   split: 'test' | 'train';
   profile: boolean;
   layers: boolean;
-  io: ConsoleIo;
+  io?: ConsoleIo;
   json: boolean;
 }
 
+/** How to flash and watch a real board's image (no flashing tool runs from tinyforge). */
+function flashHint(fw: ModelFirmware): string[] {
+  if (fw.board.qemu || fw.info.io !== 'uart') return [];
+  const baud = fw.board.console?.baud ?? 115_200;
+  return [
+    `flash ${fw.hex} (or ${fw.bin} at ${hex32(fw.board.flash.origin)}) and read the board's serial port at ${baud} baud 8N1: see firmware/README.md "Flashing a real board"`,
+  ];
+}
+
 export function printBuild(fw: ModelFirmware): void {
+  const what = fw.info.selftest ? ', self-test' : '';
   process.stdout.write(
     [
-      `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''}${fw.info.io === 'uart' ? ', console on the USART' : ''})`,
+      `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''}${what}${fw.info.io === 'uart' ? ', console on the USART' : ''})`,
       `also: ${[fw.hex, fw.bin, fw.map, fw.sizeText, fw.buildJson].join(', ')}`,
+      ...flashHint(fw),
       '',
       formatSizeTable(fw.size),
     ].join('\n'),
@@ -116,7 +129,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         .option('board', {
           type: 'string',
           default: DEFAULT_BOARD,
-          describe: 'board (src/boards/<name>.json)',
+          describe: 'board: a name (src/boards/<name>.json) or a board file (path ending in .json)',
         })
         .option('cflags', {
           type: 'string',
@@ -126,15 +139,20 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           type: 'number',
           describe: 'put the first N windows of --data in flash: the firmware prints the accuracy itself',
         })
+        .option('selftest', {
+          type: 'number',
+          describe:
+            "the UART self-test: the first N windows of --data and the host's logits in flash; the firmware prints per window whether its logits equal the host's and exits 0 only if all do (implies --io uart)",
+        })
         .option('data', {
           type: 'string',
           describe:
-            'with --embed: UCI HAR directory, dataset description (.json) or synthetic[:opts] (default: the data the .tfm was compressed with)',
+            'with --embed or --selftest: UCI HAR directory, dataset description (.json) or synthetic[:opts] (default: the data the .tfm was compressed with)',
         })
         .option('split', {
           choices: ['test', 'train'] as const,
           default: 'test' as const,
-          describe: 'with --embed',
+          describe: 'with --embed or --selftest',
         })
         .option('layers', {
           type: 'boolean',
@@ -149,9 +167,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         })
         .option('io', {
           choices: CONSOLE_IO_MODES,
-          default: DEFAULT_IO,
           describe:
-            "console I/O: semihosting (needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed)",
+            "console I/O: semihosting (default; needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed or --selftest, the self-test's default)",
         })
         .option('json', {
           type: 'boolean',
@@ -166,13 +183,27 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         .example(
           '$0 build out/m8.tfm --out out/m8-uart --embed 200 --io uart',
           'For a board without a debugger: results on the USART',
+        )
+        .example(
+          '$0 build out/m8.tfm --out out/m8-f401 --board nucleo-f401re --selftest 20',
+          "Self-test image for a NUCLEO-F401RE: 20 windows checked against the host's logits, PASS/FAIL on the ST-LINK serial port",
         ),
     ) as never,
   handler: async (a) => {
-    if (a.data && a.embed === undefined) {
-      throw new TinyforgeError('--data is only used with --embed N', 'usage');
+    if (a.embed !== undefined && a.selftest !== undefined) {
+      throw new TinyforgeError(
+        '--embed and --selftest both choose the windows in flash',
+        'usage',
+        'Use --selftest N alone: it embeds N windows and checks them.',
+      );
     }
-    if (a.io === 'uart' && a.embed === undefined) {
+    const windows = a.selftest ?? a.embed;
+    if (a.data && windows === undefined) {
+      throw new TinyforgeError('--data is only used with --embed N or --selftest N', 'usage');
+    }
+    // The self-test is meant for a bare board: uart unless semihosting is asked for.
+    const io: ConsoleIo = a.io ?? (a.selftest !== undefined ? 'uart' : DEFAULT_IO);
+    if (io === 'uart' && windows === undefined) {
       throw new TinyforgeError(
         '--io uart needs --embed N: a uart firmware has no semihosting to read a windows file from the host',
         'usage',
@@ -180,10 +211,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       );
     }
     let embed;
-    if (a.embed !== undefined) {
+    if (windows !== undefined) {
+      const what = a.selftest !== undefined ? '--selftest' : '--embed';
       const model = await readTfm(a.model);
       const picked = pickSplit(a.data, a.split, model, a.model);
-      const set = takeWindows(picked.set, a.embed, '--embed');
+      const set = takeWindows(picked.set, windows, what);
       if (!a.json) process.stderr.write(`build: embedding windows of ${describeData(picked.data)}\n`);
       embed = { windows: set.x, labels: set.y, source: `${picked.data.spec} (${a.split}, first ${set.n})` };
     }
@@ -196,7 +228,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       embed,
       profile: a.profile,
       layers: a.layers,
-      io: a.io,
+      io,
+      selftest: a.selftest !== undefined,
     });
     if (a.json) {
       printJson({
