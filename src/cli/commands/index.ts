@@ -8,6 +8,7 @@ import { evaluateCommand } from './evaluate.js';
 import { compressCommand } from './compress.js';
 import { compileCommand } from './compile.js';
 import { buildCommand } from './build.js';
+import { exportCommand } from './export.js';
 import { sizeCommand } from './size.js';
 import { runCommand } from './run.js';
 import { deployCommand } from './deploy.js';
@@ -24,6 +25,7 @@ export const commands: CommandModule<any, any>[] = [
   compressCommand,
   compileCommand,
   buildCommand,
+  exportCommand,
   sizeCommand,
   runCommand,
   deployCommand,
