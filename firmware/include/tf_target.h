@@ -42,16 +42,25 @@
 static inline uint32_t tf_counter_read(void) { return TF_COUNTER_CNT; }
 static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end) { return end - start - 1u; }
 #elif defined(TF_COUNTER_SYSTICK)
-/* Boards without such a timer (QEMU's MPS2 machines) count with the core's SysTick: a 24-bit down
- * counter at the core clock, TF_COUNTER_SYSTICK instructions per tick under -icount shift=0. The
- * read is turned into an up count; elapsed ticks wrap at 2^24 (2^24 * TF_COUNTER_SYSTICK
- * instructions, 671 million at 40) and are reported in instructions, to TF_COUNTER_SYSTICK. */
+/* Boards without such a timer (QEMU's MPS2 machines, the micro:bit) count with the core's SysTick: a
+ * 24-bit down counter at the core clock, TF_COUNTER_SYSTICK instructions per tick under -icount
+ * shift=0 (TF_COUNTER_SYSTICK / TF_COUNTER_SYSTICK_DEN where the clock makes it a fraction: 125 / 4
+ * at 32 MHz). The read is turned into an up count; elapsed ticks wrap at 2^24 (671 million
+ * instructions at 40 per tick) and are reported in instructions, to one tick. */
 #define TF_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 static inline uint32_t tf_counter_read(void) { return 0x00FFFFFFu - (TF_SYST_CVR & 0x00FFFFFFu); }
+#if defined(TF_COUNTER_SYSTICK_DEN)
+static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end)
+{
+  return (uint32_t)(((uint64_t)((end - start) & 0x00FFFFFFu) * (TF_COUNTER_SYSTICK)) /
+                    (TF_COUNTER_SYSTICK_DEN));
+}
+#else
 static inline uint32_t tf_counter_elapsed(uint32_t start, uint32_t end)
 {
   return ((end - start) & 0x00FFFFFFu) * (TF_COUNTER_SYSTICK);
 }
+#endif
 #elif defined(TF_COUNTER_DWT)
 /* Real boards: the DWT cycle counter (CYCCNT), 32 bits at the core clock. It counts CORE CYCLES,
  * not instructions (wait states and stalls included); n is the cycles between the two reads. */

@@ -187,7 +187,11 @@ static const char *exception_name(uint32_t n) {
 void tf_fault_report(const uint32_t *frame) {
   uint32_t ipsr;
   __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+#if defined(__ARM_ARCH_6M__)
+  const uint32_t cfsr = 0u; /* ARMv6-M (Cortex-M0) has no fault status registers: reported as 0 */
+#else
   const uint32_t cfsr = *(volatile const uint32_t *)0xE000ED28u;
+#endif
   char line[96];
   char *p = put_str(line, "\nTF error ");
   *p++ = (char)('0' + TF_EXIT_FAULT); /* a single digit */

@@ -49,9 +49,17 @@ const boardSchema = z
         /**
          * The core's SysTick (every Cortex-M has one) where the machine has no such timer: 24 bits,
          * counting at the emulated core clock, so one tick is `instructionsPerTick` instructions
-         * under -icount shift=0 and counts have that resolution (40 on QEMU's MPS2 machines at 25 MHz).
+         * under -icount shift=0 (1e9 / clock in Hz) and counts have that resolution: 40 on QEMU's
+         * MPS2 machines at 25 MHz, 50 on the AN505 (20 MHz), 31.25 on the AN547 (32 MHz), 62.5 on
+         * the micro:bit (16 MHz). A multiple of 1/16, so the firmware converts exactly.
          */
-        z.strictObject({ kind: z.literal('systick'), instructionsPerTick: z.number().int().min(1) }),
+        z.strictObject({
+          kind: z.literal('systick'),
+          instructionsPerTick: z
+            .number()
+            .min(1)
+            .refine((n) => Number.isInteger(n * 16), 'must be a multiple of 1/16, e.g. 40, 62.5, 31.25'),
+        }),
         /**
          * Real boards (Cortex-M3/M4/M7/M33): the DWT cycle counter, 32 bits at the core clock. It
          * counts core CYCLES on the chip (flash wait states and pipeline stalls included), not
@@ -148,6 +156,27 @@ export function getBoard(name: string, dir: string = BOARDS_DIR): Board {
 /** A board given by name or already loaded. */
 export function resolveBoard(board: Board | string): Board {
   return typeof board === 'string' ? getBoard(board) : board;
+}
+
+/**
+ * A SysTick's instructions per tick as a fraction num / den, den the smallest power of two that
+ * makes num whole (40 = 40 / 1, 62.5 = 125 / 2, 31.25 = 125 / 4): the firmware multiplies ticks by
+ * num and shifts, exactly.
+ */
+export function ticksFraction(instructionsPerTick: number): { num: number; den: number } {
+  let den = 1;
+  while (!Number.isInteger(instructionsPerTick * den)) den *= 2;
+  return { num: instructionsPerTick * den, den };
+}
+
+/**
+ * Instructions one count of a board's counter stands for under -icount shift=0: 1 for an exact
+ * counter, a SysTick's instructions per tick, null without a counter.
+ */
+export function counterResolution(board: Board): number | null {
+  const c = board.instructionCounter;
+  if (!c) return null;
+  return c.kind === 'systick' ? c.instructionsPerTick : 1;
 }
 
 /** 0x-prefixed, 8 hex digits: how addresses appear in linker scripts and messages. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { hex32, type Board } from '../boards/boards.js';
+import { hex32, ticksFraction, type Board } from '../boards/boards.js';
 
 export const FIRMWARE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware');
 
@@ -39,7 +39,12 @@ export function boardDefines(board: Board): Record<string, string> {
   const defines: Record<string, string> = { TF_BOARD: `"${board.name}"` };
   const counter = board.instructionCounter;
   if (counter?.kind === 'stm32-timer') defines.TF_COUNTER_BASE = `${hex32(counter.base)}u`;
-  if (counter?.kind === 'systick') defines.TF_COUNTER_SYSTICK = `${counter.instructionsPerTick}u`;
+  if (counter?.kind === 'systick') {
+    // Instructions per tick = TF_COUNTER_SYSTICK / TF_COUNTER_SYSTICK_DEN (the latter only when not 1).
+    const { num, den } = ticksFraction(counter.instructionsPerTick);
+    defines.TF_COUNTER_SYSTICK = `${num}u`;
+    if (den > 1) defines.TF_COUNTER_SYSTICK_DEN = `${den}u`;
+  }
   if (counter?.kind === 'dwt-cycles') defines.TF_COUNTER_DWT = '1';
   return defines;
 }

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { resolveBoard, type Board } from '../boards/boards.js';
+import { counterResolution, resolveBoard, type Board } from '../boards/boards.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import { argmax } from '../fixedpoint/semantics.js';
 import { DEFAULT_IO } from '../crossbuild/compile.js';
@@ -128,7 +128,18 @@ export interface TargetResult {
     firstMismatch: Mismatch | null;
   };
   macs: number;
-  instructions: { mean: number; min: number; max: number; perMac: number; total: number };
+  instructions: {
+    mean: number;
+    min: number;
+    max: number;
+    perMac: number;
+    total: number;
+    /**
+     * Instructions one count of the board's counter stands for: 1 (exact, an STM32 timer), or a
+     * SysTick's instructions per tick (each count is then within one tick of the exact count).
+     */
+    resolution: number;
+  };
   layers: LayerResult[];
   stack: {
     /** Max over windows of the stack tf_model_run used. */
@@ -648,7 +659,11 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
         firstMismatch,
       },
       macs,
-      instructions: { ...ins, perMac: macs ? ins.mean / macs : 0 },
+      instructions: {
+        ...ins,
+        perMac: macs ? ins.mean / macs : 0,
+        resolution: counterResolution(fw.board) ?? 1,
+      },
       layers,
       stack: { inference: out.stackInference, peak: out.stackPeak, reserved: rep.ram.reservedStack },
       flash: {

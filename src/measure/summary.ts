@@ -30,7 +30,8 @@ export function formatTargetResult(r: TargetResult): string {
   }
   const i = r.instructions;
   lines.push(
-    `instructions     ${num(i.mean, 1)} per inference (min ${num(i.min)}, max ${num(i.max)}); ${num(i.perMac, 2)} per MAC (${num(r.macs)} MACs)`,
+    `instructions     ${num(i.mean, 1)} per inference (min ${num(i.min)}, max ${num(i.max)}); ${num(i.perMac, 2)} per MAC (${num(r.macs)} MACs)` +
+      (i.resolution > 1 ? `; counted by SysTick, to ${i.resolution} instructions` : ''),
     `stack            ${bytes(r.stack.inference)} for the inference; firmware peak ${bytes(r.stack.peak)} of ${bytes(r.stack.reserved)} reserved`,
     `flash            ${bytes(r.flash.total)} of ${bytes(r.flash.capacity)}; model ${bytes(r.flash.model)} (weights ${bytes(r.flash.weights)}, tables ${bytes(r.flash.tables)}, kernels ${bytes(r.flash.kernels)})`,
     `RAM              static ${bytes(r.ram.static)} + peak stack ${bytes(r.stack.peak)} = ${bytes(r.ram.staticWithStack)} of ${bytes(r.ram.capacity)}; model ${bytes(r.ram.model)} (arena ${bytes(r.ram.arena)} + inference stack)`,

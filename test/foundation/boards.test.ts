@@ -1,9 +1,15 @@
 // Boards as data: the netduinoplus2 file, validation, and adding a board as one JSON file.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BOARDS_DIR, getBoard, listBoards, loadBoardFile } from '../../src/boards/boards.js';
-import { renderLinkerScript } from '../../src/crossbuild/runtime.js';
+import {
+  BOARDS_DIR,
+  counterResolution,
+  getBoard,
+  listBoards,
+  loadBoardFile,
+} from '../../src/boards/boards.js';
+import { boardDefines, renderLinkerScript } from '../../src/crossbuild/runtime.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { tempDir } from './helpers.js';
 
@@ -42,7 +48,46 @@ describe('boards', () => {
     const err = thrown(() => getBoard('nucleo-h7'));
     expect(err.category).toBe('usage');
     expect(err.message).toBe("unknown board 'nucleo-h7'");
-    expect(err.hint).toContain('Known boards: mps2-an386, netduinoplus2');
+    const files = readdirSync(BOARDS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
+      .sort();
+    expect(files).toEqual(expect.arrayContaining(['mps2-an386', 'netduinoplus2']));
+    expect(err.hint).toContain(`Known boards: ${files.join(', ')}.`);
+  });
+
+  it('a SysTick tick of a fractional number of instructions becomes an exact fraction for the C', () => {
+    // 1e9 / core clock: 16 MHz (micro:bit), 32 MHz (AN547), 25 MHz (MPS2), 20 MHz (AN505).
+    for (const [name, hz] of [
+      ['microbit', 16e6],
+      ['mps3-an547', 32e6],
+      ['mps2-an386', 25e6],
+      ['mps2-an505', 20e6],
+    ] as const) {
+      expect(counterResolution(getBoard(name)), name).toBe(1e9 / hz);
+    }
+    expect(boardDefines(getBoard('microbit'))).toMatchObject({
+      TF_COUNTER_SYSTICK: '125u',
+      TF_COUNTER_SYSTICK_DEN: '2u',
+    });
+    expect(boardDefines(getBoard('mps3-an547'))).toMatchObject({
+      TF_COUNTER_SYSTICK: '125u',
+      TF_COUNTER_SYSTICK_DEN: '4u',
+    });
+    // A whole number keeps today's single define (the M4 builds are unchanged).
+    expect(boardDefines(getBoard('mps2-an386'))).toEqual({
+      TF_BOARD: '"mps2-an386"',
+      TF_COUNTER_SYSTICK: '40u',
+    });
+    expect(counterResolution(getBoard('netduinoplus2'))).toBe(1);
+    const dir = tempDir();
+    const bad = {
+      ...reference,
+      name: 'odd',
+      instructionCounter: { kind: 'systick', instructionsPerTick: 62.3 },
+    };
+    writeFileSync(join(dir, 'odd.json'), JSON.stringify(bad));
+    expect(thrown(() => loadBoardFile(join(dir, 'odd.json'))).message).toContain('multiple of 1/16');
   });
 
   it('adding a board is adding a JSON file', () => {

@@ -1,8 +1,9 @@
-// Instruction counting with TIM2 under -icount shift=0: a loop of known length, the expected count
-// derived from the firmware's own disassembly, measured on QEMU, identical from run to run.
+// Instruction counting under -icount shift=0: a loop of known length, the expected count derived
+// from the firmware's own disassembly, measured on QEMU. TIM2 (netduinoplus2) is exact and identical
+// from run to run; the SysTick of every other core's board is within one tick of the same count.
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getBoard } from '../../src/boards/boards.js';
+import { counterResolution, getBoard, listBoards } from '../../src/boards/boards.js';
 import { buildFirmware, type FirmwareBuild } from '../../src/crossbuild/compile.js';
 import { integerRecords, parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
 import { runOnQemu } from '../../src/qemu/runner.js';
@@ -112,3 +113,61 @@ describe('instruction counting on netduinoplus2', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 });
+
+/**
+ * Instructions strictly between the two counter reads around `bl tf_loop` in `measure`: the reads
+ * are the nearest loads on either side that are not literal-pool loads (SysTick's CVR is reached
+ * through a base register, at whatever offset the compiler picks).
+ */
+function aroundLoopCall(insns: Insn[]): number {
+  const call = insns.findIndex((i) => i.mnemonic.startsWith('bl') && i.operands.includes('<tf_loop>'));
+  expect(call).toBeGreaterThan(0);
+  const isRead = (i: Insn) => /^ldr(\.w)?$/.test(i.mnemonic) && !/\[pc/.test(i.operands);
+  let first = call - 1;
+  while (first >= 0 && !isRead(insns[first])) first--;
+  let second = call + 1;
+  while (second < insns.length && !isRead(insns[second])) second++;
+  expect(first).toBeGreaterThanOrEqual(0);
+  expect(second).toBeLessThan(insns.length);
+  const between = insns.slice(first + 1, second);
+  expect(between.filter(isBranch).map((i) => i.mnemonic)).toEqual(['bl']);
+  return between.length;
+}
+
+// Every board whose counter is the core's SysTick: one per core (M0, M3, M4, M7, M33, M55).
+const SYSTICK_BOARDS = listBoards().filter((b) => b.instructionCounter?.kind === 'systick');
+
+describe.each(SYSTICK_BOARDS.map((b) => [b.name, b] as const))(
+  'SysTick instruction counting on %s',
+  (_, board) => {
+    it('is within one tick of the count derived from the disassembly, in whole ticks', async () => {
+      const tick = counterResolution(board)!;
+      const build = await buildFirmware({
+        board,
+        sources: [fixture('loop_count.c')],
+        defines: { LOOP_N1: N1, LOOP_N2: N2 },
+        outDir: tempDir(),
+        name: 'loop_count',
+      });
+      const dis = (await execa('arm-none-eabi-objdump', ['-d', '--no-show-raw-insn', build.elf])).stdout;
+      const loop = loopModel(functionBody(dis, 'tf_loop'));
+      const call = aroundLoopCall(functionBody(dis, 'measure'));
+      const run = await runOnQemu({ board, elf: build.elf, timeoutMs: 60_000 });
+      requireTargetSuccess(run, 'loop_count');
+      const counts = integerRecords(parseTfRecords(run.stdout), 'instr');
+      // Two reads one instruction apart: at most the one tick that may fall between them.
+      expect([0, Math.floor(tick)]).toContain(counts.get('back_to_back'));
+      for (const [label, n] of [
+        ['loop_n1', N1],
+        ['loop_n2', N2],
+      ] as const) {
+        // From the first read to the second: the instructions between them and the first read.
+        const expected = call + loop.before + loop.body * n + loop.after + 1;
+        const measured = counts.get(label)!;
+        expect(Math.abs(measured - expected), `${label}: ${measured} vs ${expected}`).toBeLessThan(tick);
+        // A whole number of ticks, converted as the firmware does (rounded down).
+        expect(measured).toBe(Math.floor(Math.round(measured / tick) * tick));
+      }
+    });
+  },
+);
