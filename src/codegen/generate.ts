@@ -6,7 +6,14 @@ import type { CompressedModel } from '../qmodel/model.js';
 import type { MemoryPlan } from './planner.js';
 import { render } from './templates.js';
 import { buildView } from './view.js';
-import { FILE_NAMES, type KernelChoice, type ModelView, type ViewOptions } from './viewTypes.js';
+import {
+  FILE_NAMES,
+  type KernelChoice,
+  type ModelView,
+  type RamOption,
+  type ViewOptions,
+} from './viewTypes.js';
+import { ramOptionText, type RamChoice } from './ramChoice.js';
 
 export type GenerateOptions = ViewOptions;
 
@@ -23,6 +30,12 @@ export interface CodegenReport {
   peakTensorBytes: number;
   /** The liveness optimum: no placement needs less arena (src/codegen/planner.ts). */
   livenessBytes: number;
+  /**
+   * The kernel family per layer (--ram): the option as written, the arena budget of 'auto', the
+   * layers that run a small-RAM kernel, and those that asked for one but have none (fast kept:
+   * depthwise convolutions for now).
+   */
+  ram: { option: string; budget: number | null; small: string[]; fastKept: string[] };
   /** Sum of the .rodata.tf_weights.* sections. */
   weightBytes: number;
   /** Sum of the .rodata.tf_tables.* sections. */
@@ -70,12 +83,33 @@ export interface GeneratedC {
   report: CodegenReport;
 }
 
-function reportOf(model: CompressedModel, view: ModelView, plan: MemoryPlan): CodegenReport {
+function ramReport(model: CompressedModel, ram: RamChoice, option: RamOption): CodegenReport['ram'] {
+  const names = (keep: (i: number) => boolean): string[] =>
+    model.layers.filter((_l, i) => keep(i)).map((l) => l.name);
+  return {
+    option: ramOptionText(option),
+    budget: ram.budget,
+    small: names((i) => ram.small[i]),
+    // Layers with scratch that asked for small ('small', or 'auto' over budget) and had none.
+    fastKept:
+      option.mode === 'fast'
+        ? []
+        : names((i) => !ram.small[i] && (ram.prepared[i]?.scratchBytes ?? 0) > 0 && !ram.hasSmall[i]),
+  };
+}
+
+function reportOf(
+  model: CompressedModel,
+  view: ModelView,
+  plan: MemoryPlan,
+  ram: CodegenReport['ram'],
+): CodegenReport {
   return {
     arenaBytes: plan.arenaBytes,
     scratchBytes: plan.scratchBytes,
     peakTensorBytes: plan.peakTensorBytes,
     livenessBytes: plan.livenessBytes,
+    ram,
     weightBytes: view.weightBytes,
     tableBytes: view.tableBytes,
     layers: view.layers.map((l) => {
@@ -117,7 +151,7 @@ function packageVersion(): string {
 }
 
 export function generateC(model: CompressedModel, opts: GenerateOptions = {}): GeneratedC {
-  const { view, plan } = buildView(model, { ...opts, version: opts.version ?? packageVersion() });
+  const { view, plan, ram } = buildView(model, { ...opts, version: opts.version ?? packageVersion() });
   const files: GeneratedFile[] = [
     { name: FILE_NAMES.source, content: render('model.c', view) },
     { name: FILE_NAMES.header, content: render('model.h', view) },
@@ -128,5 +162,6 @@ export function generateC(model: CompressedModel, opts: GenerateOptions = {}): G
       name: FILE_NAMES.fixedpointTflite,
       content: render('fixedpoint_tflite.h', { ...view, fixedpointHeader: FILE_NAMES.fixedpointTflite }),
     });
-  return { files, plan, report: reportOf(model, view, plan) };
+  const ramInfo = ramReport(model, ram, opts.ram ?? { mode: 'fast' });
+  return { files, plan, report: reportOf(model, view, plan, ramInfo) };
 }

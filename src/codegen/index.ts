@@ -16,3 +16,5 @@ export {
 } from './planner.js';
 export { FILE_NAMES } from './viewTypes.js';
 export { writeSources } from './writeSources.js';
+export { parseRamOption, ramOptionText, fastKeptWarning, AUTO_SLACK_BYTES } from './ramChoice.js';
+export type { RamOption } from './viewTypes.js';

@@ -24,9 +24,17 @@ export function alignUp(n: number, a = ARENA_ALIGN): number {
  * How a step's output relates to its input:
  * 'view': always the same bytes (Flatten); 'inplace': may overwrite its input element by element
  * (ReLU; an elementwise merge overwrites its first input), which the planner allows unless the input
- * is the caller's (const) buffer or read later; 'none'.
+ * is the caller's (const) buffer or read later; 'shrink': a smaller output written over the first
+ * bytes of its input, whose index never overtakes the input still to be read (a 1D pooling whose
+ * stride exceeds its left padding), allowed like 'inplace' when the plan asks for in-place shrinking
+ * (the small-RAM plans; fast plans keep today's layout); 'none'.
  */
-export type AliasKind = 'none' | 'view' | 'inplace';
+export type AliasKind = 'none' | 'view' | 'inplace' | 'shrink';
+
+export interface PlanOptions {
+  /** Let 'shrink' steps write over their input (else they are 'none'). */
+  shrink?: boolean;
+}
 
 export interface PlanStep {
   name: string;
@@ -68,8 +76,10 @@ export interface MemoryPlan {
   /** Largest sum of live arena tensor bytes at any step (aligned, without scratch). */
   peakTensorBytes: number;
   /**
-   * The liveness optimum: the most arena bytes (tensors plus scratch) live during any one step, a
-   * lower bound for every placement. A chain's plan reaches it; first fit on a graph may not.
+   * The liveness optimum of the DAG: the most bytes of int8 tensors live in the arena during any one
+   * step (each tensor aligned; the caller's input and logits are not arena bytes), with every view,
+   * in-place and shrinking step sharing its input's bytes. No plan of these operators needs less
+   * arena (kernel scratch comes on top); the same figure for every --ram mode.
    */
   livenessBytes: number;
   /** The output is a view of the input (no computing step): tf_model_run copies it to logits. */
@@ -92,7 +102,7 @@ function deadAfter(root: number[], lastRead: number[], src: number, j: number): 
 }
 
 /** Buffer of each tensor (the tensor that owns it): views and safe in-place steps share. */
-function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[] {
+function buffers(bytes: number[], steps: PlanStep[], reads: number[][], shrink: boolean): number[] {
   const lastRead = bytes.map(() => -1);
   reads.forEach((ins, j) => ins.forEach((t) => (lastRead[t] = Math.max(lastRead[t], j))));
   const root = [0];
@@ -101,11 +111,11 @@ function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[
     const src = reads[j][0];
     const single = reads[j].length === 1;
     // An in-place step of several inputs (an elementwise Add) overwrites its first input.
+    const overwrites = s.alias === 'inplace' || (shrink && s.alias === 'shrink' && single);
     const share =
-      (single && s.alias === 'view') ||
-      (s.alias === 'inplace' && root[src] !== 0 && deadAfter(root, lastRead, src, j));
-    if (share && bytes[t] !== bytes[src])
-      throw new RangeError(`step '${s.name}': an aliased output must have its input's size`);
+      (single && s.alias === 'view') || (overwrites && root[src] !== 0 && deadAfter(root, lastRead, src, j));
+    const fits = s.alias === 'shrink' ? bytes[t] <= bytes[src] : bytes[t] === bytes[src];
+    if (share && !fits) throw new RangeError(`step '${s.name}': an aliased output must fit its input's size`);
     root.push(share ? root[src] : t);
   });
   return root;
@@ -114,16 +124,44 @@ function buffers(bytes: number[], steps: PlanStep[], reads: number[][]): number[
 /** A placement before its liveness optimum is added. */
 type Placed = Omit<MemoryPlan, 'livenessBytes'>;
 
-export function planMemory(inputBytes: number, steps: PlanStep[]): MemoryPlan {
+export function planMemory(inputBytes: number, steps: PlanStep[], opts: PlanOptions = {}): MemoryPlan {
   const bytes = [inputBytes, ...steps.map((s) => s.outBytes)];
   for (const [i, b] of bytes.entries()) {
     if (!Number.isInteger(b) || b < 1) throw new RangeError(`tensor ${i}: bad size ${b}`);
   }
   const reads = readsOf(steps);
-  const root = buffers(bytes, steps, reads);
+  const root = buffers(bytes, steps, reads, opts.shrink ?? false);
   const chain = reads.every((ins, j) => ins.length === 1 && ins[0] === j);
   const plan = (chain ? planChain : planGraph)(bytes, steps, root, reads);
-  return { ...plan, livenessBytes: plan.steps.reduce((m, s) => Math.max(m, s.liveBytes), 0) };
+  return { ...plan, livenessBytes: livenessOptimum(bytes, steps, reads) };
+}
+
+/**
+ * The DAG's liveness optimum (MemoryPlan.livenessBytes): per step, the live arena tensors (produced
+ * at or before it, read at or after it), those sharing one buffer counted once at the largest.
+ */
+export function livenessOptimum(
+  bytes: number[],
+  steps: PlanStep[],
+  reads: number[][] = readsOf(steps),
+): number {
+  const root = buffers(bytes, steps, reads, true);
+  const locationOf = locations(root);
+  const lastRead = bytes.map((_b, t) => (t === bytes.length - 1 ? steps.length - 1 : -1));
+  reads.forEach((ins, j) => ins.forEach((t) => (lastRead[t] = Math.max(lastRead[t], j))));
+  let best = 0;
+  for (let j = 0; j < steps.length; j++) {
+    const perBuffer = new Map<number, number>();
+    for (let t = 1; t < bytes.length; t++) {
+      if (t - 1 > j || Math.max(lastRead[t], t - 1) < j || locationOf(root[t]) !== 'arena') continue;
+      perBuffer.set(root[t], Math.max(perBuffer.get(root[t]) ?? 0, alignUp(bytes[t])));
+    }
+    best = Math.max(
+      best,
+      [...perBuffer.values()].reduce((a, b) => a + b, 0),
+    );
+  }
+  return best;
 }
 
 function locations(root: number[]): (r: number) => Location {
@@ -140,19 +178,32 @@ function planChain(bytes: number[], steps: PlanStep[], root: number[]): Placed {
   // Arena buffers in order; alternate bottom (even) / top (odd).
   const arenaRoots = [...new Set(root)].filter((r) => locationOf(r) === 'arena');
   const parity = new Map(arenaRoots.map((r, k) => [r, k % 2] as const));
-  const size = (r: number): number => (locationOf(r) === 'arena' ? alignUp(bytes[r]) : 0);
+  // A buffer's size is its largest tensor's (a shrinking step's output is smaller than its input).
+  const size = (r: number): number =>
+    locationOf(r) !== 'arena' ? 0 : Math.max(...root.map((q, t) => (q === r ? alignUp(bytes[t]) : 0)));
+  // Bytes of buffer r in use at step j: its tensors read or written by the step.
+  const inUse = (r: number, j: number): number =>
+    locationOf(r) !== 'arena'
+      ? 0
+      : Math.max(...[j, j + 1].map((t) => (root[t] === r ? alignUp(bytes[t]) : 0)));
 
   let arenaBytes = 0;
   let peakTensorBytes = 0;
   let scratchBytes = 0;
   const stepLive: number[] = [];
+  const bottomUse: number[] = [];
   for (let j = 0; j < n; j++) {
-    const tensorsLive = size(root[j]) + (root[j + 1] !== root[j] ? size(root[j + 1]) : 0);
-    const live = tensorsLive + alignUp(steps[j].scratchBytes);
-    stepLive.push(live);
+    const live = [...new Set([root[j], root[j + 1]])];
+    const tensorsLive = live.reduce((s, r) => s + inUse(r, j), 0);
+    // A bottom buffer's tensors start at 0; a top buffer's at arena - size: it takes all its size.
+    const bottom = live.filter((r) => parity.get(r) === 0).reduce((s, r) => s + inUse(r, j), 0);
+    const top = live.filter((r) => parity.get(r) === 1).reduce((s, r) => s + size(r), 0);
+    const extent = bottom + top + alignUp(steps[j].scratchBytes);
+    stepLive.push(extent);
+    bottomUse.push(bottom);
     peakTensorBytes = Math.max(peakTensorBytes, tensorsLive);
     scratchBytes = Math.max(scratchBytes, alignUp(steps[j].scratchBytes));
-    arenaBytes = Math.max(arenaBytes, live);
+    arenaBytes = Math.max(arenaBytes, extent);
   }
 
   const offsetOf = (r: number): number =>
@@ -166,17 +217,14 @@ function planChain(bytes: number[], steps: PlanStep[], root: number[]): Placed {
     offset: offsetOf(root[t]),
   }));
 
-  const placedSteps: StepPlacement[] = steps.map((s, j) => {
-    // Scratch sits just above the bottom buffer live at this step (if any).
-    const bottom = [root[j], root[j + 1]].find((r) => locationOf(r) === 'arena' && parity.get(r) === 0);
-    return {
-      name: s.name,
-      aliased: root[j + 1] === root[j],
-      scratchOffset: s.scratchBytes > 0 && bottom !== undefined ? size(bottom) : 0,
-      scratchBytes: s.scratchBytes,
-      liveBytes: stepLive[j],
-    };
-  });
+  // Scratch sits just above the bottom buffer's bytes in use at this step (if any).
+  const placedSteps: StepPlacement[] = steps.map((s, j) => ({
+    name: s.name,
+    aliased: root[j + 1] === root[j],
+    scratchOffset: s.scratchBytes > 0 ? bottomUse[j] : 0,
+    scratchBytes: s.scratchBytes,
+    liveBytes: stepLive[j],
+  }));
 
   return { arenaBytes, scratchBytes, peakTensorBytes, copyOutput, tensors, steps: placedSteps };
 }

@@ -6,7 +6,9 @@ import { checkModel, irGraph } from '../qmodel/check.js';
 import { schemeOf, type CompressedModel } from '../qmodel/model.js';
 import { codegenOps } from '../ops/registry.js';
 import { uniqueIdent } from './cformat.js';
-import { planMemory, type MemoryPlan, type PlanStep } from './planner.js';
+import type { MemoryPlan, PlanStep } from './planner.js';
+import type { Prepared } from '../ops/types.js';
+import { chooseKernels, type RamChoice } from './ramChoice.js';
 import {
   FILE_NAMES,
   type LayerView,
@@ -34,6 +36,8 @@ const USED: readonly UsedFunction[] = [
   'rleListFast',
   'macDense',
   'macSparse',
+  'huffLut',
+  'smallToken',
 ];
 
 function tensorRef(plan: MemoryPlan, t: number): TensorRef {
@@ -49,7 +53,7 @@ function tensorRef(plan: MemoryPlan, t: number): TensorRef {
 export function buildView(
   model: CompressedModel,
   opts: ViewOptions = {},
-): { view: ModelView; plan: MemoryPlan } {
+): { view: ModelView; plan: MemoryPlan; ram: RamChoice } {
   checkModel(model);
   const infos = inferShapes(irGraph(model));
   const [T0, C0] = model.inputShape;
@@ -57,15 +61,23 @@ export function buildView(
   const taken = new Set<string>(['tf_run', 'tf_packed', 'tf_huffman', 'tf_rle']);
   const idents = model.layers.map((l) => uniqueIdent(l.name, taken));
   const scheme = schemeOf(model);
-  const prepared = model.layers.map((l) => codegenOps(l.kind, scheme).prepare?.(l));
-  const steps: PlanStep[] = model.layers.map((l, i) => ({
-    name: l.name,
-    inputs: infos[i].inputs.map((p) => p + 1),
-    outBytes: sizeOf(l.outShape),
-    alias: codegenOps(l.kind, scheme).alias,
-    scratchBytes: prepared[i]?.scratchBytes ?? 0,
-  }));
-  const plan = planMemory(T0 * C0, steps);
+  const ram = opts.ram ?? { mode: 'fast' };
+  const prepareAll = (small: boolean): (Prepared | undefined)[] =>
+    model.layers.map((l) => codegenOps(l.kind, scheme).prepare?.(l, { small }));
+  const fast = prepareAll(false);
+  const stepsOf = (prepared: (Prepared | undefined)[]): PlanStep[] =>
+    model.layers.map((l, i) => {
+      const ops = codegenOps(l.kind, scheme);
+      return {
+        name: l.name,
+        inputs: infos[i].inputs.map((p) => p + 1),
+        outBytes: sizeOf(l.outShape),
+        alias: ops.aliasOf?.(l) ?? ops.alias,
+        scratchBytes: prepared[i]?.scratchBytes ?? 0,
+      };
+    });
+  const choice = chooseKernels(T0 * C0, stepsOf, fast, ram.mode === 'fast' ? fast : prepareAll(true), ram);
+  const { plan, prepared } = choice;
 
   const layers: LayerView[] = model.layers.map((l, i) => {
     // Positions (steps, or rows x columns) and channels: what every rank has in common.
@@ -135,7 +147,7 @@ export function buildView(
     anyCoded: layers.some((l) => l.hasStatus),
     uses: Object.fromEntries(USED.map((u) => [u, used.has(u)])) as Record<UsedFunction, boolean>,
   };
-  return { view, plan };
+  return { view, plan, ram: choice };
 }
 
 export { FILE_NAMES };

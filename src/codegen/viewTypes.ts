@@ -133,7 +133,9 @@ export type UsedFunction =
   | 'rleListChecked'
   | 'rleListFast'
   | 'macDense'
-  | 'macSparse';
+  | 'macSparse'
+  | 'huffLut'
+  | 'smallToken';
 
 /** The kernel a weighted layer runs, for the codegen report. */
 export interface KernelChoice {
@@ -141,7 +143,7 @@ export interface KernelChoice {
    * SMLAD over four decoded filters at a time, SMLAD over four whole-byte rows read where they are
    * (one window: Dense), or SMLATB over one filter's non-zero list.
    */
-  inner: 'smlad' | 'smlad-rows' | 'smlatb-list';
+  inner: 'smlad' | 'smlad-rows' | 'smlatb-list' | 'small';
   windows: number;
   lutBits: number | null;
   slowPath: boolean;
@@ -236,8 +238,16 @@ export interface ModelView {
   uses: Record<UsedFunction, boolean>;
 }
 
+/**
+ * Kernel family per layer (--ram): 'fast' everywhere (the default), 'small' everywhere it exists, or
+ * 'auto': fast for each layer unless its step pushes the arena over `bytes` (default: the liveness
+ * optimum + AUTO_SLACK_BYTES), src/codegen/ramChoice.ts.
+ */
+export type RamOption = { mode: 'fast' } | { mode: 'small' } | { mode: 'auto'; bytes?: number };
+
 export interface ViewOptions {
   /** Shown in the generated files' banner (e.g. the .tfm path); no timestamps, output is reproducible. */
   sourceName?: string;
   version?: string;
+  ram?: RamOption;
 }

@@ -317,7 +317,7 @@ export function usedBy(mac: MacView, sparse: SparseView | null, d: DecodeView): 
   if (d.stream) uses.push('bits');
   if (d.direct8) uses.push('packed', 'expand8');
   if (d.packed) uses.push('packed', 'packedRows');
-  if (d.lut) uses.push('huffToken');
+  if (d.lut) uses.push('huffToken', 'huffLut');
   if (d.huffman) uses.push('huffRows', d.checked ? 'huffRowsChecked' : 'huffRowsFast');
   if (d.rle) uses.push('rle', 'rleRows');
   if (sparse) uses.push('rle', 'rleList', d.checked ? 'rleListChecked' : 'rleListFast');
@@ -332,4 +332,77 @@ export function kernelChoice(mac: MacView, sparse: SparseView | null, d: DecodeV
     lutBits: d.lut ? d.kb : null,
     slowPath: d.checked,
   };
+}
+
+/** Outputs of one output row a small-RAM kernel accumulates per pass over a row (int32 each, on the stack). */
+export const SMALL_TB = 8;
+
+/**
+ * The small-RAM kernel of a weighted layer (templates/kernels/small.c.hbs): every geometry as a grid
+ * (a Conv1D is one row, a Dense one window of one position), read straight from the int8 input.
+ */
+export interface SmallView {
+  title: string;
+  H: number;
+  W: number;
+  C: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  OH: number;
+  OW: number;
+  /** Row length, values per input row, outputs per pass, passes per row. */
+  n: number;
+  rowValues: number;
+  tb: number;
+  passes: number;
+  /** Packed coding: 32 - bits (the field's arithmetic shift out of a window). */
+  packedShift: number;
+  /** Huffman codings: tokens from the canonical tables. */
+  tokens: boolean;
+  /** A full pass inside the input: input column of its last window (from the first), and per window its byte offset. */
+  lastOffset: number;
+  unroll: { u: number; at: number }[];
+}
+
+export function smallView(g: Geometry, w: WeightsView, title: string): SmallView {
+  const grid: Grid = g.grid ?? {
+    H: 1,
+    W: g.T,
+    kh: 1,
+    kw: g.k,
+    sh: 1,
+    sw: g.stride,
+    dh: 1,
+    dw: 1,
+    padTop: 0,
+    padLeft: g.padLeft,
+    OH: 1,
+    OW: g.L,
+  };
+  const tb = Math.min(SMALL_TB, grid.OW);
+  return {
+    title,
+    ...grid,
+    C: g.C,
+    n: w.rowLength,
+    rowValues: grid.W * g.C,
+    tb,
+    passes: grid.OH * Math.ceil(grid.OW / tb),
+    packedShift: 32 - w.bits,
+    tokens: w.table !== null,
+    lastOffset: (tb - 1) * grid.sw,
+    unroll: Array.from({ length: tb }, (_, u) => ({ u, at: u * grid.sw * g.C })),
+  };
+}
+
+/** The decoder functions a small-RAM kernel calls. */
+export function smallUses(w: WeightsView): UsedFunction[] {
+  if (w.direct) return [];
+  return w.table ? ['bits', 'huffToken', 'smallToken'] : ['bits'];
 }

@@ -14,7 +14,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveBoard, type Board } from '../boards/boards.js';
-import { generateC, writeSources, type CodegenReport } from '../codegen/index.js';
+import {
+  fastKeptWarning,
+  generateC,
+  writeSources,
+  type CodegenReport,
+  type RamOption,
+} from '../codegen/index.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import {
   buildFirmware,
@@ -100,6 +106,8 @@ export interface BuildModelFirmwareOptions {
   layers?: boolean;
   /** Shown in the generated sources' comments (default: the .tfm name or 'model'). */
   sourceName?: string;
+  /** Kernel family per layer (--ram; default fast). */
+  ram?: RamOption;
   /**
    * Console I/O: 'semihosting' (default; needs a debugger or QEMU) or 'uart' (the board's console
    * USART, runs on a bare board; embed mode only, as input files need semihosting).
@@ -306,7 +314,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
   const stage = mkdtempSync(join(outDir, '.build-'));
   try {
     const srcDir = join(stage, BUILD_FILES.sources);
-    const g = generateC(model, { sourceName });
+    const g = generateC(model, { sourceName, ...(o.ram ? { ram: o.ram } : {}) });
     const files = [...g.files];
     let embedInfo: BuildInfo['embed'] = null;
     if (o.embed) {
@@ -410,7 +418,10 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       },
       commands: { compileModel: final(compileModel?.line ?? ''), link: link?.line ?? '' },
       codegen: g.report,
-      warnings: fw.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? ''}: ${d.message}`),
+      warnings: [
+        ...fw.diagnostics.map((d) => `${d.file ?? ''}:${d.line ?? ''}: ${d.message}`),
+        ...(g.report.ram.fastKept.length ? [fastKeptWarning(g.report.ram.fastKept)] : []),
+      ],
     };
 
     // Replace the previous build: our names only, build.json last.

@@ -165,6 +165,8 @@ export interface TargetResult {
     arena: number;
     /** arena + the stack of the inference: RAM the model itself needs. */
     model: number;
+    /** The graph's liveness optimum (build.json codegen.livenessBytes; null without build.json). */
+    livenessBytes: number | null;
     capacity: number;
   };
   wallMs: { total: number; qemu: number; reference: number; trace: number };
@@ -679,6 +681,7 @@ export async function measureOnTarget(o: MeasureOnTargetOptions): Promise<Target
         staticWithStack: staticRam + out.stackPeak,
         arena,
         model: arena + out.stackInference,
+        livenessBytes: fw.info?.codegen.livenessBytes ?? null,
         capacity: rep.ram.capacity,
       },
       wallMs: { total: performance.now() - t0, qemu: qemuMs, reference: referenceMs, trace: traceMs },

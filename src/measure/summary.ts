@@ -34,7 +34,7 @@ export function formatTargetResult(r: TargetResult): string {
       (i.resolution > 1 ? `; counted by SysTick, to ${i.resolution} instructions` : ''),
     `stack            ${bytes(r.stack.inference)} for the inference; firmware peak ${bytes(r.stack.peak)} of ${bytes(r.stack.reserved)} reserved`,
     `flash            ${bytes(r.flash.total)} of ${bytes(r.flash.capacity)}; model ${bytes(r.flash.model)} (weights ${bytes(r.flash.weights)}, tables ${bytes(r.flash.tables)}, kernels ${bytes(r.flash.kernels)})`,
-    `RAM              static ${bytes(r.ram.static)} + peak stack ${bytes(r.stack.peak)} = ${bytes(r.ram.staticWithStack)} of ${bytes(r.ram.capacity)}; model ${bytes(r.ram.model)} (arena ${bytes(r.ram.arena)} + inference stack)`,
+    `RAM              static ${bytes(r.ram.static)} + peak stack ${bytes(r.stack.peak)} = ${bytes(r.ram.staticWithStack)} of ${bytes(r.ram.capacity)}; model ${bytes(r.ram.model)} (arena ${bytes(r.ram.arena)} + inference stack ${bytes(r.stack.inference)})${r.ram.livenessBytes !== null ? `; liveness optimum ${bytes(r.ram.livenessBytes)}` : ''}`,
     `wall time        ${num(r.wallMs.total / 1000, 1)} s (QEMU ${num(r.wallMs.qemu / 1000, 1)} s, host reference ${num(r.wallMs.reference / 1000, 1)} s${r.wallMs.trace ? `, trace ${num(r.wallMs.trace / 1000, 1)} s` : ''})`,
   );
 

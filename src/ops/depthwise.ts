@@ -822,7 +822,7 @@ function depthwiseView(q: DwCodegenQ, base: LayerViewBase, f: DwFacts, rq: Requa
   if (decode.stream) uses.push('bits');
   if (decode.direct8) uses.push('packed', 'expand8');
   if (decode.packed) uses.push('packed', 'packedRows');
-  if (decode.lut) uses.push('huffToken');
+  if (decode.lut) uses.push('huffToken', 'huffLut');
   if (decode.huffman) uses.push('huffRows', decode.checked ? 'huffRowsChecked' : 'huffRowsFast');
   if (decode.rle) uses.push('rle', 'rleRows');
   const blocks = Math.ceil(g.OC / 4);

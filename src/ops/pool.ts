@@ -196,6 +196,17 @@ export interface PoolSpec<L extends PoolLayer> {
 }
 
 /** The quantized layer's windows, with the padding it carries. */
+/**
+ * A 1D pooling may write its output over its input (planner 'shrink') when the stride exceeds the
+ * left padding: the templates write output step t (channels in order, each after its window is read)
+ * only over input step t, and every later window starts at step (t + 1) * stride - pad > t. 2D
+ * windows keep their own buffer.
+ */
+function shrinkAlias(rank: PoolRank<PoolLayer, QPool>, q: QPool): 'shrink' | 'none' {
+  const [a] = qAxes(rank, q);
+  return rank.rank === 1 && a.stride > a.pad ? 'shrink' : 'none';
+}
+
 function qAxes(rank: PoolRank<PoolLayer, QPool>, q: QPool): AxisWindow[] {
   const w = rank.qWindow(q);
   return spatialOf(q.inShape).map((inLen, a) => ({
@@ -303,7 +314,11 @@ export function poolOp<L extends PoolLayer, Q extends QPool>(spec: PoolSpec<L>):
         return poolWindows(x, qAxes(rank, q), channelsOf(q.inShape), out, spec.int);
       },
     },
-    codegen: { alias: 'none', view: (q, base) => rank.view(q, base, qAxes(rank, q)) },
+    codegen: {
+      alias: 'none',
+      aliasOf: (q) => shrinkAlias(rank, q),
+      view: (q, base) => rank.view(q, base, qAxes(rank, q)),
+    },
     int8: poolInt8(spec, rank, make, axesOf),
   };
 }
@@ -357,6 +372,7 @@ function poolInt8<L extends PoolLayer>(
     },
     codegen: {
       alias: 'none',
+      aliasOf: (q) => shrinkAlias(rank, asPool(q)),
       view(q, base) {
         const { min, max } = rangeOf(q);
         return {

@@ -193,11 +193,24 @@ export interface QuantizedOps<Q extends QLayer> {
   reference(q: Q, x: Int8Array[], row: RowSource): Int8Array;
 }
 
+/** What codegen.prepare returns: the kernel's scratch and the data its view needs. */
+export interface Prepared {
+  scratchBytes: number;
+  data: unknown;
+  /** The small-RAM kernel was taken (asked with `small` and the layer has one). */
+  small?: boolean;
+}
+
 export interface CodegenOps<Q extends QLayer> {
   /** How the planner may place the output relative to the input. */
   alias: AliasKind;
-  /** Scratch bytes while the kernel runs, and data its view will need (computed once). */
-  prepare?(q: Q): { scratchBytes: number; data: unknown };
+  /** Per layer, when it depends on the layer (then it replaces `alias`). */
+  aliasOf?(q: Q): AliasKind;
+  /**
+   * Scratch bytes while the kernel runs, and data its view will need (computed once). `small`: the
+   * small-RAM kernel where the operator has one (docs/architecture.md, "Memory plan").
+   */
+  prepare?(q: Q, opts: { small: boolean }): Prepared;
   /** The template view of the layer (templates/kernels/<partial>.c.hbs renders it). */
   view(q: Q, base: LayerViewBase, ctx: ViewContext): LayerView;
 }

@@ -22,11 +22,14 @@ import {
   kernelChoice,
   kernelFacts,
   kernelViews,
+  smallUses,
+  smallView,
   usedBy,
   type KernelFacts,
+  type SmallView,
 } from '../codegen/weightedKernel.js';
 import { int8RequantView, requantView, weightsView } from '../codegen/weightsData.js';
-import type { LayerView, LayerViewBase, RequantView } from '../codegen/viewTypes.js';
+import type { LayerView, LayerViewBase, RequantView, WeightsView } from '../codegen/viewTypes.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NodeInfo } from '../graph/types.js';
 import type {
@@ -35,6 +38,7 @@ import type {
   Int8Ops,
   OpModule,
   ParamSpec,
+  Prepared,
   QuantizeContext,
   Quantized,
   TfContext,
@@ -194,12 +198,12 @@ export function weightedParts<L extends WeightedLayer, Q extends WeightedQ>(spec
   };
   const codegen: CodegenOps<Q> = {
     alias: 'none',
-    prepare: (q) => prepareWeighted(q, spec.geometry(q)),
+    prepare: (q, opts) => prepareWeighted(q, spec.geometry(q), spec.kind, opts.small),
     view: (q, base, ctx) => ({
       ...weightedView(
         q,
         base,
-        ctx.prepared as KernelFacts,
+        ctx.prepared as KernelFacts | SmallFacts,
         requantView(q, (o) => wFracOf(q, o)),
       ),
       ...spec.view(q, base),
@@ -234,9 +238,14 @@ export function weightedInt8<L extends WeightedLayer, Q extends Int8WeightedQ>(
   return {
     codegen: {
       alias: 'none',
-      prepare: (q) => prepareWeighted(q, o.spec.geometry(q), true),
+      prepare: (q, opts) => prepareWeighted(q, o.spec.geometry(q), o.spec.kind, opts.small, true),
       view: (q, base, ctx) => ({
-        ...weightedView(q, base, ctx.prepared as KernelFacts, int8RequantView(q, o.outs(q), o.flavour)),
+        ...weightedView(
+          q,
+          base,
+          ctx.prepared as KernelFacts | SmallFacts,
+          int8RequantView(q, o.outs(q), o.flavour),
+        ),
         ...o.spec.view(q, base),
       }),
     },
@@ -392,12 +401,24 @@ export function checkWeighted(
   }
 }
 
-/** Codegen: the kernel facts computed before memory planning (its scratch size). */
+/** The small-RAM kernel of a layer (no scratch). */
+interface SmallFacts {
+  small: SmallView;
+}
+
+/**
+ * Codegen: the kernel facts computed before memory planning (its scratch size); with `small` the
+ * small-RAM kernel (templates/kernels/small.c.hbs), which needs no scratch.
+ */
 function prepareWeighted(
   q: { weights: CodedWeights },
   g: Geometry,
+  kind: string,
+  small: boolean,
   int8 = false,
-): { scratchBytes: number; data: KernelFacts } {
+): Prepared {
+  if (small)
+    return { scratchBytes: 0, data: { small: smallView(g, weightsView(q.weights), kind) }, small: true };
   const facts = kernelFacts(g, q.weights, weightsView(q.weights), int8);
   return { scratchBytes: facts.bytes, data: facts };
 }
@@ -409,10 +430,11 @@ function prepareWeighted(
 function weightedView(
   q: { weights: CodedWeights },
   base: LayerViewBase,
-  facts: KernelFacts,
+  facts: KernelFacts | SmallFacts,
   requant: RequantView,
 ): LayerView {
   const weights = weightsView(q.weights);
+  if ('small' in facts) return smallWeightedView(base, weights, facts.small, requant);
   const { mac, sparse, decode } = kernelViews(facts, weights, base.scratchAt, requant.int8?.fast ?? false);
   return {
     ...base,
@@ -423,6 +445,28 @@ function weightedView(
     decode,
     kernelChoice: kernelChoice(mac, sparse, decode),
     uses: usedBy(mac, sparse, decode),
+    weightBytes: weights.declaredBytes + requant.biasBytes,
+    tableBytes:
+      2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes + (requant.int8?.tableBytes ?? 0),
+    hasStatus: !weights.direct,
+  };
+}
+
+/** Codegen: the view of the small-RAM kernel (templates/kernels/small.c.hbs). */
+function smallWeightedView(
+  base: LayerViewBase,
+  weights: WeightsView,
+  small: SmallView,
+  requant: RequantView,
+): LayerView {
+  return {
+    ...base,
+    kernel: 'kernels/small',
+    weights,
+    requant,
+    small,
+    kernelChoice: { inner: 'small', windows: small.tb, lutBits: null, slowPath: weights.table !== null },
+    uses: smallUses(weights),
     weightBytes: weights.declaredBytes + requant.biasBytes,
     tableBytes:
       2 * (weights.table?.declaredEntries ?? 0) + requant.shiftBytes + (requant.int8?.tableBytes ?? 0),

@@ -1,6 +1,7 @@
 // From what the user names (an ELF or a map) to a size report: finds the map beside an ELF (same base
 // name, .map), checks the map against the ELF, and picks up the measured peak stack from --stack or
 // from a run report `run.json` beside the map/ELF (written by `tinyforge run`: {"peakStackBytes": N}).
+import { readModelRam } from './modelRam.js';
 import { access, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -160,5 +161,8 @@ export async function loadSize(
 
   const report = sizeReport(parsed, { top: opts.top, peakStack, elfSections, elf: elfPath ?? undefined });
   report.warnings.unshift(...warnings);
+  const dirs = [...new Set([path.dirname(mapPath), ...(elfPath ? [path.dirname(elfPath)] : [])])];
+  const model = await readModelRam(dirs, report.ram.categories.arena);
+  if (model) report.ram.model = model;
   return { parsed, report, mapPath, elfPath };
 }

@@ -13,6 +13,7 @@
 //   ram.totalWithStack = ram.total - ram.reservedStack + ram.peakStack
 // i.e. the static RAM without the reserve plus the stack the program really used, so the stack is
 // never counted twice. When the peak exceeds the reserve the report warns.
+import type { ModelRam } from './modelRam.js';
 import path from 'node:path';
 import {
   CATEGORIES,
@@ -61,6 +62,8 @@ export interface RamTotals extends MemoryTotals {
   peakStackSource?: string;
   /** total - reservedStack + peakStack: static RAM plus the stack really used. */
   totalWithStack?: number;
+  /** Arena + measured inference stack, next to the liveness optimum (src/size/modelRam.ts). */
+  model?: ModelRam;
 }
 
 export interface TopEntry {

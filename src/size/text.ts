@@ -51,6 +51,13 @@ export function formatSizeTable(report: SizeReport): string {
       '  no measured stack: pass --stack BYTES, or run the firmware so that run.json sits beside the map',
     );
   }
+  if (ram.model) {
+    const m = ram.model;
+    const optimum = m.livenessBytes !== null ? `; liveness optimum ${n(m.livenessBytes)} B` : '';
+    out.push(
+      `  model RAM = arena ${n(m.arena)} B + inference stack ${n(m.inferenceStack)} B = ${n(m.total)} B${optimum}`,
+    );
+  }
 
   const layerNames = Object.keys(report.layers).sort();
   if (layerNames.length > 0) {

@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { generateC, type GeneratedC } from '../../src/codegen/index.js';
+import { generateC, type GeneratedC, type RamOption } from '../../src/codegen/index.js';
 import type { CompressedModel } from '../../src/qmodel/model.js';
 
 export const HARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'harness');
@@ -37,6 +37,8 @@ export interface RunnerOptions {
   /** Extra compiler flags (optimization, sanitizers). */
   cflags?: string[];
   cc?: string;
+  /** Kernel family (--ram), default fast. */
+  ram?: RamOption;
 }
 
 export interface Built {
@@ -88,7 +90,7 @@ export async function buildRunner(
   const cflags = [...STRICT, ...(opts.cflags ?? ['-O1'])];
   mkdirSync(dir, { recursive: true });
   const generated = models.map((m, i) => {
-    const g = generateC(m, { sourceName: `test model ${i}` });
+    const g = generateC(m, { sourceName: `test model ${i}`, ...(opts.ram ? { ram: opts.ram } : {}) });
     writeGenerated(join(dir, `m${i}`), g);
     writeFileSync(join(dir, `m${i}.c`), wrapper(i));
     return g;

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateC, type GeneratedC } from '../../src/codegen/index.js';
+import { generateC, type GeneratedC, type RamOption } from '../../src/codegen/index.js';
 import type { CompressedModel } from '../../src/qmodel/model.js';
 import { buildFirmware, type FirmwareBuild } from '../../src/crossbuild/compile.js';
 import { parseTfRecords, requireTargetSuccess } from '../../src/qemu/tfLines.js';
@@ -48,6 +48,8 @@ export interface KernelBuildOptions {
   name?: string;
   /** Extra compiler flags (e.g. -DTF_PORTABLE to build the portable path for the target). */
   cflags?: string[];
+  /** Kernel family (--ram), default fast. */
+  ram?: RamOption;
 }
 
 /** Generates every model, writes a wrapper per model and links them all into one firmware. */
@@ -58,7 +60,7 @@ export async function buildKernelFirmware(
 ): Promise<KernelFirmware> {
   mkdirSync(dir, { recursive: true });
   const generated = models.map((m, i) => {
-    const g = generateC(m, { sourceName: `kernel test model ${i}` });
+    const g = generateC(m, { sourceName: `kernel test model ${i}`, ...(opts.ram ? { ram: opts.ram } : {}) });
     mkdirSync(join(dir, `m${i}`), { recursive: true });
     for (const f of g.files) writeFileSync(join(dir, `m${i}`, f.name), f.content);
     writeFileSync(join(dir, `m${i}.c`), wrapper(i));
@@ -159,7 +161,7 @@ export async function runOnTarget(
   const groups: number[][] = [];
   let used = Infinity;
   models.forEach((m, i) => {
-    const arena = generateC(m).plan.arenaBytes;
+    const arena = generateC(m, opts.ram ? { ram: opts.ram } : {}).plan.arenaBytes;
     if (used + arena > ARENA_BUDGET) {
       groups.push([]);
       used = 0;

@@ -7,6 +7,8 @@ import { formatSizeTable } from '../../size/index.js';
 import { TinyforgeError } from '../../util/errors.js';
 import type { CompressedModel } from '../../qmodel/model.js';
 import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/compile.js';
+import { RAM_OPTION, ramFrom } from '../ramOption.js';
+import { ramLines } from './compile.js';
 import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
 import { hex32 } from '../../boards/boards.js';
@@ -93,6 +95,7 @@ interface BuildArgs extends OptLevelArgs {
   profile: boolean;
   layers: boolean;
   io?: ConsoleIo;
+  ram: string;
   json: boolean;
 }
 
@@ -112,6 +115,7 @@ export function printBuild(fw: ModelFirmware): void {
       `built ${fw.elf} for ${fw.board.name} (${flagsLine(fw.info)}${fw.info.profile ? ', per-layer hooks' : ''}${fw.info.embed ? `, ${fw.info.embed.windows} windows in flash` : ''}${what}${fw.info.io === 'uart' ? ', console on the USART' : ''})`,
       `also: ${[fw.hex, fw.bin, fw.map, fw.sizeText, fw.buildJson].join(', ')}`,
       ...flashHint(fw),
+      ...ramLines(fw.info.codegen),
       '',
       formatSizeTable(fw.size),
     ].join('\n'),
@@ -170,6 +174,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           describe:
             "console I/O: semihosting (default; needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed or --selftest, the self-test's default)",
         })
+        .options(RAM_OPTION)
         .option('json', {
           type: 'boolean',
           default: false,
@@ -230,6 +235,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       layers: a.layers,
       io,
       selftest: a.selftest !== undefined,
+      ram: ramFrom(a.ram),
     });
     if (a.json) {
       printJson({

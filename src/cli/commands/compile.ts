@@ -2,14 +2,16 @@
 // tf_fixedpoint.h) and the static memory plan, as a table or --json.
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { generateC, writeSources, type CodegenReport } from '../../codegen/index.js';
+import { fastKeptWarning, generateC, writeSources, type CodegenReport } from '../../codegen/index.js';
 import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
 import { formatTable } from '../../util/table.js';
+import { RAM_OPTION, ramFrom } from '../ramOption.js';
 
 interface CompileArgs {
   model: string;
   out: string;
+  ram: string;
   json: boolean;
 }
 
@@ -33,8 +35,21 @@ export function formatCompileReport(r: CodegenReport): string {
   return [
     table,
     `RAM   arena ${n(r.arenaBytes)} B (.bss.tf_arena; liveness optimum ${n(r.livenessBytes)} B): live tensors ${n(r.peakTensorBytes)} B at most, scratch ${n(r.scratchBytes)} B at most`,
+    ...ramLines(r),
     `flash weights ${n(r.weightBytes)} B (.rodata.tf_weights.*), tables ${n(r.tableBytes)} B (.rodata.tf_tables.*)`,
   ].join('\n');
+}
+
+/** The --ram choice (nothing for the default fast kernels). */
+export function ramLines(r: CodegenReport): string[] {
+  const ram = r.ram;
+  if (ram.option === 'fast') return [];
+  const budget = ram.budget !== null ? `, arena budget ${n(ram.budget)} B` : '';
+  const lines = [
+    `      --ram ${ram.option}${budget}: small-RAM kernels in ${ram.small.length ? ram.small.join(', ') : 'no layer'}; model RAM = arena + the inference stack (tinyforge run)`,
+  ];
+  if (ram.fastKept.length) lines.push(`      warning: ${fastKeptWarning(ram.fastKept)}`);
+  return lines;
 }
 
 export const compileCommand: CommandModule<object, CompileArgs> = {
@@ -48,6 +63,7 @@ export const compileCommand: CommandModule<object, CompileArgs> = {
         demandOption: true,
         describe: 'directory for model.c, model.h, tf_fixedpoint.h (created if needed)',
       })
+      .options(RAM_OPTION)
       .option('json', {
         type: 'boolean',
         default: false,
@@ -55,7 +71,7 @@ export const compileCommand: CommandModule<object, CompileArgs> = {
       }) as never,
   handler: async (a) => {
     const model = await readTfm(a.model);
-    const g = generateC(model, { sourceName: basename(a.model) });
+    const g = generateC(model, { sourceName: basename(a.model), ram: ramFrom(a.ram) });
     const paths = await writeSources(a.out, g.files);
     const files = g.files.map((f, i) => ({
       name: f.name,

@@ -25,6 +25,7 @@ import {
 } from './compress.js';
 import { optLevelFrom, splitCFlags, takeWindows, withOptLevel, type OptLevelArgs } from './build.js';
 import { dataOptionText, describeData } from '../data.js';
+import { RAM_OPTION, ramFrom } from '../ramOption.js';
 
 interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
@@ -34,6 +35,7 @@ interface DeployArgs extends OptLevelArgs, CompressArgs {
   cflags?: string;
   limit?: number;
   timeout?: number;
+  ram: string;
   json: boolean;
 }
 
@@ -58,6 +60,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         .option('cflags', { type: 'string', describe: 'extra compiler flags: --cflags="-funroll-loops"' })
         .option('limit', { type: 'number', describe: 'run only the first N test windows on the target' })
         .option('timeout', { type: 'number', describe: 'QEMU time limit in seconds' })
+        .options(RAM_OPTION)
         .option('json', { type: 'boolean', default: false, describe: 'print every stage as JSON' })
         .example(
           '$0 deploy out/har-default --bits 4 --coding huffman --out out/h4',
@@ -70,6 +73,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
     }
     const optLevel = optLevelFrom(a);
+    const ram = ramFrom(a.ram);
     const { model, report, chosen } = await compressModelDir(a, log, 'deploy');
     if (!a.json) log(formatCompressReport(report));
 
@@ -81,6 +85,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       optLevel,
       extraCFlags: splitCFlags(a.cflags),
       sourceName: `${basename(a.model)} (deploy)`,
+      ram,
     });
 
     const set = takeWindows(chosen.dataset.test, a.limit, '--limit');
@@ -124,7 +129,10 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         ['model flash (weights + tables + kernels)', bytes(r.flash.model)],
         ['firmware flash', `${bytes(r.flash.total)} of ${bytes(r.flash.capacity)}`],
         ['RAM (static + peak stack)', `${bytes(r.ram.staticWithStack)} of ${bytes(r.ram.capacity)}`],
-        ['model RAM (arena + inference stack)', bytes(r.ram.model)],
+        [
+          'model RAM (arena + inference stack)',
+          `${bytes(r.ram.model)}${r.ram.livenessBytes !== null ? ` (liveness optimum ${bytes(r.ram.livenessBytes)}; --ram ${fw.info.codegen.ram.option})` : ''}`,
+        ],
         [
           'instructions per inference',
           `${num(r.instructions.mean)} (min ${num(r.instructions.min)}, max ${num(r.instructions.max)})`,
