@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompressedModel } from '../qmodel/model.js';
 import type { MemoryPlan } from './planner.js';
+import { applyPrefix, checkPrefix, DEFAULT_PREFIX, prefixedFileName } from './prefix.js';
 import { render } from './templates.js';
 import { buildView } from './view.js';
 import { FILE_NAMES, type KernelChoice, type ModelView, type ViewOptions } from './viewTypes.js';
@@ -117,6 +118,8 @@ function packageVersion(): string {
 }
 
 export function generateC(model: CompressedModel, opts: GenerateOptions = {}): GeneratedC {
+  const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  checkPrefix(prefix);
   const { view, plan } = buildView(model, { ...opts, version: opts.version ?? packageVersion() });
   const files: GeneratedFile[] = [
     { name: FILE_NAMES.source, content: render('model.c', view) },
@@ -128,5 +131,9 @@ export function generateC(model: CompressedModel, opts: GenerateOptions = {}): G
       name: FILE_NAMES.fixedpointTflite,
       content: render('fixedpoint_tflite.h', { ...view, fixedpointHeader: FILE_NAMES.fixedpointTflite }),
     });
-  return { files, plan, report: reportOf(model, view, plan) };
+  const named = files.map((f) => ({
+    name: prefixedFileName(f.name, prefix),
+    content: applyPrefix(f.content, prefix),
+  }));
+  return { files: named, plan, report: reportOf(model, view, plan) };
 }

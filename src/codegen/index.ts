@@ -16,3 +16,4 @@ export {
 } from './planner.js';
 export { FILE_NAMES } from './viewTypes.js';
 export { writeSources } from './writeSources.js';
+export { applyPrefix, checkPrefix, DEFAULT_PREFIX, prefixedFileName } from './prefix.js';

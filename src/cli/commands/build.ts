@@ -8,6 +8,7 @@ import { TinyforgeError } from '../../util/errors.js';
 import type { CompressedModel } from '../../qmodel/model.js';
 import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/compile.js';
 import { readTfm } from '../../qmodel/index.js';
+import { checkPrefix, DEFAULT_PREFIX } from '../../codegen/index.js';
 import { printJson } from '../output.js';
 import { dataForTfm, describeData, runSplit, type ModelData } from '../data.js';
 
@@ -91,6 +92,7 @@ interface BuildArgs extends OptLevelArgs {
   profile: boolean;
   layers: boolean;
   io: ConsoleIo;
+  prefix: string;
   json: boolean;
 }
 
@@ -153,6 +155,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           describe:
             "console I/O: semihosting (needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed)",
         })
+        .option('prefix', {
+          type: 'string',
+          default: DEFAULT_PREFIX,
+          describe: "namespace of the model's C names (as compile --prefix); the harness adapts to it",
+        })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -169,6 +176,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         ),
     ) as never,
   handler: async (a) => {
+    checkPrefix(a.prefix);
     if (a.data && a.embed === undefined) {
       throw new TinyforgeError('--data is only used with --embed N', 'usage');
     }
@@ -197,6 +205,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       profile: a.profile,
       layers: a.layers,
       io: a.io,
+      prefix: a.prefix,
     });
     if (a.json) {
       printJson({

@@ -25,6 +25,7 @@ import {
 } from './compress.js';
 import { optLevelFrom, splitCFlags, takeWindows, withOptLevel, type OptLevelArgs } from './build.js';
 import { dataOptionText, describeData } from '../data.js';
+import { checkPrefix, DEFAULT_PREFIX } from '../../codegen/index.js';
 
 interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
@@ -34,6 +35,7 @@ interface DeployArgs extends OptLevelArgs, CompressArgs {
   cflags?: string;
   limit?: number;
   timeout?: number;
+  prefix: string;
   json: boolean;
 }
 
@@ -58,6 +60,11 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         .option('cflags', { type: 'string', describe: 'extra compiler flags: --cflags="-funroll-loops"' })
         .option('limit', { type: 'number', describe: 'run only the first N test windows on the target' })
         .option('timeout', { type: 'number', describe: 'QEMU time limit in seconds' })
+        .option('prefix', {
+          type: 'string',
+          default: DEFAULT_PREFIX,
+          describe: 'C name prefix, as build --prefix',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print every stage as JSON' })
         .example(
           '$0 deploy out/har-default --bits 4 --coding huffman --out out/h4',
@@ -70,6 +77,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       throw new TinyforgeError(`--timeout must be a positive number of seconds, got ${a.timeout}`, 'usage');
     }
     const optLevel = optLevelFrom(a);
+    checkPrefix(a.prefix);
     const { model, report, chosen } = await compressModelDir(a, log, 'deploy');
     if (!a.json) log(formatCompressReport(report));
 
@@ -81,6 +89,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       optLevel,
       extraCFlags: splitCFlags(a.cflags),
       sourceName: `${basename(a.model)} (deploy)`,
+      prefix: a.prefix,
     });
 
     const set = takeWindows(chosen.dataset.test, a.limit, '--limit');
