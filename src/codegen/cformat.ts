@@ -60,3 +60,27 @@ export function uniqueIdent(name: string, taken: Set<string>): string {
   taken.add(id);
   return id;
 }
+
+/**
+ * A double as a C99 hexadecimal floating literal: exactly its binary64 value, so C reads the very
+ * number the host computes with (a decimal literal would rest on the compiler's rounding). With
+ * `single`, the value must be a float32 and the literal gets the f suffix.
+ */
+export function cHexFloat(v: number, single = false): string {
+  if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
+  if (single && Math.fround(v) !== v) throw new RangeError(`not a float32 value: ${v}`);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const sign = hi >>> 31 ? '-' : '';
+  const biased = (hi >>> 20) & 0x7ff;
+  const mant = ((hi & 0xfffff).toString(16).padStart(5, '0') + lo.toString(16).padStart(8, '0')).replace(
+    /0+$/,
+    '',
+  );
+  const frac = mant ? `.${mant}` : '';
+  const suffix = single ? 'f' : '';
+  if (biased === 0) return `${sign}0x0${frac}p-1022${suffix}`;
+  return `${sign}0x1${frac}p${biased - 1023 >= 0 ? '+' : ''}${biased - 1023}${suffix}`;
+}

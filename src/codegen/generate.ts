@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompressedModel } from '../qmodel/model.js';
 import type { MemoryPlan } from './planner.js';
+import { applyPrefix, checkPrefix, DEFAULT_PREFIX, prefixedFileName } from './prefix.js';
 import { render } from './templates.js';
 import { buildView } from './view.js';
 import {
@@ -151,6 +152,8 @@ function packageVersion(): string {
 }
 
 export function generateC(model: CompressedModel, opts: GenerateOptions = {}): GeneratedC {
+  const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  checkPrefix(prefix);
   const { view, plan, ram } = buildView(model, { ...opts, version: opts.version ?? packageVersion() });
   const files: GeneratedFile[] = [
     { name: FILE_NAMES.source, content: render('model.c', view) },
@@ -162,6 +165,10 @@ export function generateC(model: CompressedModel, opts: GenerateOptions = {}): G
       name: FILE_NAMES.fixedpointTflite,
       content: render('fixedpoint_tflite.h', { ...view, fixedpointHeader: FILE_NAMES.fixedpointTflite }),
     });
+  const named = files.map((f) => ({
+    name: prefixedFileName(f.name, prefix),
+    content: applyPrefix(f.content, prefix),
+  }));
   const ramInfo = ramReport(model, ram, opts.ram ?? { mode: 'fast' });
-  return { files, plan, report: reportOf(model, view, plan, ramInfo) };
+  return { files: named, plan, report: reportOf(model, view, plan, ramInfo) };
 }

@@ -18,3 +18,4 @@ export { FILE_NAMES } from './viewTypes.js';
 export { writeSources } from './writeSources.js';
 export { parseRamOption, ramOptionText, fastKeptWarning, AUTO_SLACK_BYTES } from './ramChoice.js';
 export type { RamOption } from './viewTypes.js';
+export { applyPrefix, checkPrefix, DEFAULT_PREFIX, prefixedFileName } from './prefix.js';

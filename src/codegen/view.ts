@@ -5,8 +5,9 @@ import { channelsOf, inferShapes, sizeOf, spatialOf } from '../graph/ir.js';
 import { checkModel, irGraph } from '../qmodel/check.js';
 import { schemeOf, type CompressedModel } from '../qmodel/model.js';
 import { codegenOps } from '../ops/registry.js';
-import { uniqueIdent } from './cformat.js';
-import type { MemoryPlan, PlanStep } from './planner.js';
+import { cHexFloat, cInt, uniqueIdent } from './cformat.js';
+import { DEFAULT_PREFIX, prefixedFileName } from './prefix.js';
+import { ARENA_ALIGN, type MemoryPlan, type PlanStep } from './planner.js';
 import type { Prepared } from '../ops/types.js';
 import { chooseKernels, type RamChoice } from './ramChoice.js';
 import {
@@ -14,6 +15,7 @@ import {
   type LayerView,
   type LayerViewBase,
   type ModelView,
+  type QuantizeView,
   type TensorRef,
   type UsedFunction,
   type ViewOptions,
@@ -50,6 +52,28 @@ function tensorRef(plan: MemoryPlan, t: number): TensorRef {
   };
 }
 
+/** Largest float32 and the double from which float32 rounding gives infinity (FLT_MAX + half an ulp). */
+const FLT_MAX = (2 - 2 ** -23) * 2 ** 127;
+const FLT_INF_FROM = (2 - 2 ** -24) * 2 ** 127;
+
+function quantizeView(model: CompressedModel): QuantizeView {
+  const affine = model.affine?.input;
+  return {
+    mean: model.normalization.mean.map((v) => cHexFloat(v)),
+    std: model.normalization.std.map((v) => cHexFloat(v)),
+    pow2: cHexFloat(2 ** model.inputFrac),
+    affine: affine
+      ? {
+          // quantizeInt8 divides by Math.fround(scale).
+          scale: cHexFloat(Math.fround(affine.scale), true),
+          zeroPoint: cInt(affine.zeroPoint),
+          infFrom: cHexFloat(FLT_INF_FROM),
+          fltMax: cHexFloat(FLT_MAX),
+        }
+      : null,
+  };
+}
+
 export function buildView(
   model: CompressedModel,
   opts: ViewOptions = {},
@@ -58,7 +82,14 @@ export function buildView(
   const infos = inferShapes(irGraph(model));
   const [T0, C0] = model.inputShape;
   // Shared code has these section names; a layer called so gets a suffix.
-  const taken = new Set<string>(['tf_run', 'tf_packed', 'tf_huffman', 'tf_rle']);
+  const taken = new Set<string>([
+    'tf_run',
+    'tf_run_static',
+    'tf_quantize',
+    'tf_packed',
+    'tf_huffman',
+    'tf_rle',
+  ]);
   const idents = model.layers.map((l) => uniqueIdent(l.name, taken));
   const scheme = schemeOf(model);
   const ram = opts.ram ?? { mode: 'fast' };
@@ -129,7 +160,7 @@ export function buildView(
           header: FILE_NAMES.fixedpointTflite,
         }
       : null,
-    header: FILE_NAMES.header,
+    header: prefixedFileName(FILE_NAMES.header, opts.prefix ?? DEFAULT_PREFIX),
     inputT: T0,
     inputC: C0,
     inputSize: T0 * C0,
@@ -139,9 +170,12 @@ export function buildView(
     mean: model.normalization.mean,
     std: model.normalization.std,
     arenaBytes: plan.arenaBytes,
+    arenaDeclBytes: Math.max(plan.arenaBytes, 4),
+    arenaAlign: ARENA_ALIGN,
     scratchBytes: plan.scratchBytes,
     weightBytes: layers.reduce((s, l) => s + l.weightBytes, 0),
     tableBytes: layers.reduce((s, l) => s + l.tableBytes, 0),
+    quantize: quantizeView(model),
     copyOutput: plan.copyOutput,
     layers,
     anyCoded: layers.some((l) => l.hasStatus),

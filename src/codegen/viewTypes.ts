@@ -210,6 +210,18 @@ export interface AffineView {
   header: string;
 }
 
+/**
+ * The host's input quantization (src/reference/input.ts quantizeWindow) as C literals that hold the
+ * host's values exactly (hexadecimal floating constants): mean and std per channel (binary64), and
+ * 2^inputFrac (pow2) or TFLite's float32 input scale and zero point (affine).
+ */
+export interface QuantizeView {
+  mean: string[];
+  std: string[];
+  pow2: string;
+  affine: { scale: string; zeroPoint: string; infFrom: string; fltMax: string } | null;
+}
+
 export interface ModelView {
   version: string;
   sourceName: string;
@@ -226,9 +238,15 @@ export interface ModelView {
   mean: number[];
   std: number[];
   arenaBytes: number;
+  /** Length of tf_arena_t's byte view: arenaBytes, at least 4 (C has no empty arrays). */
+  arenaDeclBytes: number;
+  /** Alignment the plan's offsets assume (ARENA_ALIGN): TF_ARENA_ALIGN. */
+  arenaAlign: number;
   scratchBytes: number;
   weightBytes: number;
   tableBytes: number;
+  /** tf_quantize_input's constants, as exact C literals. */
+  quantize: QuantizeView;
   /** Model output is the (viewed) input: tf_model_run copies it. */
   copyOutput: boolean;
   layers: LayerView[];
@@ -250,4 +268,6 @@ export interface ViewOptions {
   sourceName?: string;
   version?: string;
   ram?: RamOption;
+  /** Namespace of every C name (src/codegen/prefix.ts); default 'tf_'. */
+  prefix?: string;
 }

@@ -15,12 +15,16 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveBoard, type Board } from '../boards/boards.js';
 import {
+  DEFAULT_PREFIX,
   fastKeptWarning,
+  FILE_NAMES,
   generateC,
+  prefixedFileName,
   writeSources,
   type CodegenReport,
   type RamOption,
 } from '../codegen/index.js';
+import { harnessAdapters, hooksHeaderName } from './prefixAdapter.js';
 import type { CompressedModel } from '../qmodel/model.js';
 import {
   buildFirmware,
@@ -113,6 +117,8 @@ export interface BuildModelFirmwareOptions {
    * USART, runs on a bare board; embed mode only, as input files need semihosting).
    */
   io?: ConsoleIo;
+  /** --prefix of the generated C (default tf_); the harness reaches it through adapter headers. */
+  prefix?: string;
 }
 
 export interface BuildInfo {
@@ -137,6 +143,8 @@ export interface BuildInfo {
   io: ConsoleIo;
   /** Built as the self-test application (absent: not). */
   selftest?: boolean;
+  /** The C prefix, when not the default tf_. */
+  prefix?: string;
   embed: { windows: number; file: string; labels: number[]; source?: string } | null;
   /** Paths relative to the build folder. */
   files: { elf: string; hex: string; bin: string; map: string; linkerScript: string; sources: string[] };
@@ -314,8 +322,11 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
   const stage = mkdtempSync(join(outDir, '.build-'));
   try {
     const srcDir = join(stage, BUILD_FILES.sources);
-    const g = generateC(model, { sourceName, ...(o.ram ? { ram: o.ram } : {}) });
-    const files = [...g.files];
+    const prefix = o.prefix ?? DEFAULT_PREFIX;
+    const g = generateC(model, { sourceName, prefix, ...(o.ram ? { ram: o.ram } : {}) });
+    const modelC = join(srcDir, prefixedFileName(FILE_NAMES.source, prefix));
+    const header = g.files.find((f) => f.name === prefixedFileName(FILE_NAMES.header, prefix));
+    const files = [...g.files, ...harnessAdapters(prefix, header?.content ?? '', HARNESS_HOOKS_HEADER)];
     let embedInfo: BuildInfo['embed'] = null;
     if (o.embed) {
       const labels = Array.from(o.embed.labels);
@@ -348,11 +359,14 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
     writeFileAtomic(join(stage, BUILD_FILES.model), encodeTfm(model));
 
     const defines: Record<string, string | number | true> = { TF_MODEL_CRC: `0x${crcHex(crc)}u` };
-    if (profile) defines.TF_HOOKS_HEADER = `"${HARNESS_HOOKS_HEADER}"`;
+    if (profile) {
+      const hooks = prefix === DEFAULT_PREFIX ? HARNESS_HOOKS_HEADER : hooksHeaderName(prefix);
+      defines[`${prefix.toUpperCase()}HOOKS_HEADER`] = `"${hooks}"`;
+    }
     if (layers) defines.TF_HARNESS_LAYERS = true;
     if (embedInfo) defines.TF_HARNESS_EMBED = true;
     if (o.selftest) defines.TF_HARNESS_SELFTEST = true;
-    const cSources = [join(srcDir, 'model.c'), HARNESS_SOURCE];
+    const cSources = [modelC, HARNESS_SOURCE];
     if (embedInfo) cSources.push(join(srcDir, 'tf_windows.c'));
 
     let fw;
@@ -386,7 +400,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
     writeFileAtomic(join(stage, BUILD_FILES.sizeJson), toJsonText(size));
     writeFileAtomic(join(stage, BUILD_FILES.sizeText), formatSizeTable(size));
 
-    const compileModel = fw.commands.find((c) => c.argv.includes(join(srcDir, 'model.c')));
+    const compileModel = fw.commands.find((c) => c.argv.includes(modelC));
     const link = fw.commands.find((c) => c.argv.includes('-nostartfiles'));
     const rel = (p: string) => p.slice(stage.length + 1);
     const info: BuildInfo = {
@@ -407,6 +421,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       layers,
       io,
       ...(o.selftest ? { selftest: true } : {}),
+      ...(prefix === DEFAULT_PREFIX ? {} : { prefix }),
       embed: embedInfo,
       files: {
         elf: rel(fw.elf),

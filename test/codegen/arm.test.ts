@@ -138,7 +138,13 @@ describe('arm-none-eabi-gcc, Cortex-M4', () => {
           .filter(Boolean)
           .map((line) => line.split(/\s+/).pop())
           .sort();
-        expect(globals).toEqual(['tf_model_argmax', 'tf_model_predict', 'tf_model_run']);
+        expect(globals).toEqual([
+          'tf_model_argmax',
+          'tf_model_predict',
+          'tf_model_run',
+          'tf_model_run_in',
+          'tf_quantize_input',
+        ]);
       });
     }
   }

@@ -51,6 +51,8 @@ function wrapper(i: number): string {
     `#define tf_model_run tfm_run_${i}`,
     `#define tf_model_predict tfm_predict_${i}`,
     `#define tf_model_argmax tfm_argmax_${i}`,
+    `#define tf_model_run_in tfm_run_in_${i}`,
+    `#define tf_quantize_input tfm_quantize_${i}`,
     `#include "m${i}/model.c"`,
     `#include "harness.h"`,
     `const tf_test_model tfm_entry_${i} = { tfm_run_${i}, tfm_predict_${i}, tfm_argmax_${i},`,

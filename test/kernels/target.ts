@@ -23,6 +23,8 @@ export function wrapper(i: number): string {
     `#define tf_model_run tfk_run_${i}`,
     `#define tf_model_predict tfk_predict_${i}`,
     `#define tf_model_argmax tfk_argmax_${i}`,
+    `#define tf_model_run_in tfk_run_in_${i}`,
+    `#define tf_quantize_input tfk_quantize_${i}`,
     `#include "m${i}/model.c"`,
     `#include "kharness.h"`,
     `const tfk_model tfk_entry_${i} = { tfk_run_${i}, TF_INPUT_SIZE, TF_NUM_CLASSES, TF_NUM_LAYERS, TF_DSP };`,

@@ -10,6 +10,7 @@ import { CONSOLE_IO_MODES, DEFAULT_IO, type ConsoleIo } from '../../crossbuild/c
 import { RAM_OPTION, ramFrom } from '../ramOption.js';
 import { ramLines } from './compile.js';
 import { readTfm } from '../../qmodel/index.js';
+import { checkPrefix, DEFAULT_PREFIX } from '../../codegen/index.js';
 import { printJson } from '../output.js';
 import { hex32 } from '../../boards/boards.js';
 import { dataForTfm, describeData, runSplit, type ModelData } from '../data.js';
@@ -96,6 +97,7 @@ interface BuildArgs extends OptLevelArgs {
   layers: boolean;
   io?: ConsoleIo;
   ram: string;
+  prefix: string;
   json: boolean;
 }
 
@@ -175,6 +177,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
             "console I/O: semihosting (default; needs a debugger or QEMU) or uart (the board's USART, runs on a bare board; needs --embed or --selftest, the self-test's default)",
         })
         .options(RAM_OPTION)
+        .option('prefix', {
+          type: 'string',
+          default: DEFAULT_PREFIX,
+          describe: "namespace of the model's C names (as compile --prefix); the harness adapts to it",
+        })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -195,6 +202,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         ),
     ) as never,
   handler: async (a) => {
+    checkPrefix(a.prefix);
     if (a.embed !== undefined && a.selftest !== undefined) {
       throw new TinyforgeError(
         '--embed and --selftest both choose the windows in flash',
@@ -236,6 +244,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       io,
       selftest: a.selftest !== undefined,
       ram: ramFrom(a.ram),
+      prefix: a.prefix,
     });
     if (a.json) {
       printJson({

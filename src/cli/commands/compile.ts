@@ -2,7 +2,14 @@
 // tf_fixedpoint.h) and the static memory plan, as a table or --json.
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { fastKeptWarning, generateC, writeSources, type CodegenReport } from '../../codegen/index.js';
+import {
+  checkPrefix,
+  fastKeptWarning,
+  DEFAULT_PREFIX,
+  generateC,
+  writeSources,
+  type CodegenReport,
+} from '../../codegen/index.js';
 import { readTfm } from '../../qmodel/index.js';
 import { printJson } from '../output.js';
 import { formatTable } from '../../util/table.js';
@@ -12,6 +19,7 @@ interface CompileArgs {
   model: string;
   out: string;
   ram: string;
+  prefix: string;
   json: boolean;
 }
 
@@ -61,17 +69,29 @@ export const compileCommand: CommandModule<object, CompileArgs> = {
       .option('out', {
         type: 'string',
         demandOption: true,
-        describe: 'directory for model.c, model.h, tf_fixedpoint.h (created if needed)',
+        describe:
+          'directory for model.c, model.h, tf_fixedpoint.h (with --prefix: <PREFIX>model.c ...; created if needed)',
+      })
+      .option('prefix', {
+        type: 'string',
+        default: DEFAULT_PREFIX,
+        describe:
+          'namespace of every C symbol (tf_ -> PREFIX) and macro (TF_ -> upper case); files <PREFIX>model.c, .h',
       })
       .options(RAM_OPTION)
       .option('json', {
         type: 'boolean',
         default: false,
         describe: 'print the memory plan as JSON',
-      }) as never,
+      })
+      .example(
+        '$0 compile out/kws.tfm --out lib/ --prefix kws_',
+        'kws_model.c, kws_model.h, kws_fixedpoint.h: kws_model_run, KWS_INPUT_SIZE, ...',
+      ) as never,
   handler: async (a) => {
+    checkPrefix(a.prefix);
     const model = await readTfm(a.model);
-    const g = generateC(model, { sourceName: basename(a.model), ram: ramFrom(a.ram) });
+    const g = generateC(model, { sourceName: basename(a.model), ram: ramFrom(a.ram), prefix: a.prefix });
     const paths = await writeSources(a.out, g.files);
     const files = g.files.map((f, i) => ({
       name: f.name,

@@ -26,6 +26,7 @@ import {
 import { optLevelFrom, splitCFlags, takeWindows, withOptLevel, type OptLevelArgs } from './build.js';
 import { dataOptionText, describeData } from '../data.js';
 import { RAM_OPTION, ramFrom } from '../ramOption.js';
+import { checkPrefix, DEFAULT_PREFIX } from '../../codegen/index.js';
 
 interface DeployArgs extends OptLevelArgs, CompressArgs {
   model: string;
@@ -36,6 +37,7 @@ interface DeployArgs extends OptLevelArgs, CompressArgs {
   limit?: number;
   timeout?: number;
   ram: string;
+  prefix: string;
   json: boolean;
 }
 
@@ -61,6 +63,11 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
         .option('limit', { type: 'number', describe: 'run only the first N test windows on the target' })
         .option('timeout', { type: 'number', describe: 'QEMU time limit in seconds' })
         .options(RAM_OPTION)
+        .option('prefix', {
+          type: 'string',
+          default: DEFAULT_PREFIX,
+          describe: 'C name prefix, as build --prefix',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print every stage as JSON' })
         .example(
           '$0 deploy out/har-default --bits 4 --coding huffman --out out/h4',
@@ -74,6 +81,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     }
     const optLevel = optLevelFrom(a);
     const ram = ramFrom(a.ram);
+    checkPrefix(a.prefix);
     const { model, report, chosen } = await compressModelDir(a, log, 'deploy');
     if (!a.json) log(formatCompressReport(report));
 
@@ -86,6 +94,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       extraCFlags: splitCFlags(a.cflags),
       sourceName: `${basename(a.model)} (deploy)`,
       ram,
+      prefix: a.prefix,
     });
 
     const set = takeWindows(chosen.dataset.test, a.limit, '--limit');
