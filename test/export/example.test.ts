@@ -42,7 +42,7 @@ function windowLines(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('window '));
 }
 
-async function exportWith(format: 'make' | 'cmake', variant: 0 | 5): Promise<string> {
+async function exportWith(format: 'make' | 'cmake', variant: 0 | 5, extra: string[] = []): Promise<string> {
   const tfm = await writeModel(dir, variant);
   const out = join(dir, format);
   const r = await runCommand(exportCommand, [
@@ -54,16 +54,22 @@ async function exportWith(format: 'make' | 'cmake', variant: 0 | 5): Promise<str
     String(WINDOWS),
     '--out',
     out,
+    ...extra,
   ]);
   expect(r.code, r.err).toBe(0);
   return out;
 }
 
 describe('the example program of an export', () => {
-  it('make (4-bit rle-huffman, 80% pruned): make builds the library and the example, make run prints the reference classes', async () => {
-    const out = await exportWith('make', 5);
+  it('make (4-bit rle-huffman, 80% pruned, --prefix har_ --ram small): make builds the library and the example, make run prints the reference classes', async () => {
+    const out = await exportWith('make', 5, ['--prefix', 'har_', '--ram', 'small']);
     await sh('make', ['-C', join(out, 'example')], out);
-    expect(readFileSync(join(out, 'libtf_model.a')).subarray(0, 8).toString('latin1')).toBe('!<arch>\n');
+    expect(readFileSync(join(out, 'libhar_model.a')).subarray(0, 8).toString('latin1')).toBe('!<arch>\n');
+    // The small-RAM kernels and the prefix reached the library's sources.
+    const source = readFileSync(join(out, 'har_model.c'), 'utf8');
+    expect(source).toMatch(/Small-RAM kernel/);
+    expect(source).toMatch(/\bint har_model_run_in\(/);
+    expect(source).not.toMatch(/\btf_model_run\b/);
     const expected = await expectedLines(5);
     // The classes vary, so a constant answer cannot pass.
     expect(new Set(expected.map((l) => /class (\d+)/.exec(l)![1])).size).toBeGreaterThan(1);

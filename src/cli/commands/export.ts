@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { GenerateOptions } from '../../codegen/index.js';
+import { checkPrefix, DEFAULT_PREFIX, type GenerateOptions } from '../../codegen/index.js';
 import { exportLibrary, type ExportReport } from '../../export/export.js';
 import { EXAMPLE_FORMATS, EXPORT_FORMATS, type ExportFormat } from '../../export/view.js';
 import { DEFAULT_BOARD } from '../../measure/index.js';
@@ -16,6 +16,7 @@ import { TinyforgeError } from '../../util/errors.js';
 import { formatTable } from '../../util/table.js';
 import { dataOptionText, describeData } from '../data.js';
 import { printJson } from '../output.js';
+import { RAM_OPTION, ramFrom } from '../ramOption.js';
 import { takeWindows, pickSplit } from './build.js';
 import { COMPRESS_OPTIONS, compressModelDir, formatCompressReport, type CompressArgs } from './compress.js';
 
@@ -27,6 +28,8 @@ interface ExportArgs extends CompressArgs {
   board: string;
   example?: number;
   data?: string;
+  prefix: string;
+  ram: string;
   json: boolean;
 }
 
@@ -77,9 +80,10 @@ async function modelAndWindows(a: ExportArgs, log: (s: string) => void) {
   return { model, compress, example: { inputs: quantizeWindows(model, set.x, set.n), labels: set.y } };
 }
 
-/** Options of the C generator, as compile takes them (the place to pass new codegen options through). */
-function generateOptionsFrom(_a: ExportArgs): GenerateOptions {
-  return {};
+/** Options of the C generator, as compile takes them. */
+function generateOptionsFrom(a: ExportArgs): GenerateOptions {
+  checkPrefix(a.prefix);
+  return { prefix: a.prefix, ram: ramFrom(a.ram) };
 }
 
 function printReport(r: ExportReport, model: string): void {
@@ -134,6 +138,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         describe: dataOptionText('compression data and the example windows'),
       })
       .options(COMPRESS_OPTIONS)
+      .option('prefix', {
+        type: 'string',
+        default: DEFAULT_PREFIX,
+        describe: 'namespace of every C symbol and macro, as compile --prefix (two models in one firmware)',
+      })
+      .options(RAM_OPTION)
       .option('json', { type: 'boolean', default: false, describe: 'print the export report as JSON' })
       .example('$0 export out/h4.tfm --format cmake --out lib/har', 'a CMake static library target tf_model')
       .example(
@@ -149,6 +159,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         'The Arduino and Zephyr build systems are not available offline; export --format make or cmake for a runnable example.',
       );
     }
+    const generate = generateOptionsFrom(a); // checked before a compression that may take minutes
     const { model, compress, example } = await modelAndWindows(a, log);
     const report = await exportLibrary({
       model,
@@ -158,7 +169,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       name: a.name,
       board: a.board,
       example,
-      generate: generateOptionsFrom(a),
+      generate,
     });
     if (a.json) printJson({ model: a.model, ...(compress ? { compress } : {}), ...report });
     else printReport(report, a.model);
