@@ -124,6 +124,8 @@ export interface BuildModelFirmwareOptions {
 export interface BuildInfo {
   schema: typeof BUILD_SCHEMA;
   board: string;
+  /** The board file, when the build was given one by path (build --board my/board.json). */
+  boardFile?: string;
   model: {
     file: string;
     /** CRC-32 (hex) of the model without its free-form meta: the firmware prints it at start. */
@@ -406,6 +408,8 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
     const info: BuildInfo = {
       schema: BUILD_SCHEMA,
       board: board.name,
+      // A board given as a file (a variant): run finds it there, not among src/boards.
+      ...(typeof o.board === 'string' && o.board.endsWith('.json') ? { boardFile: resolve(o.board) } : {}),
       model: {
         file: BUILD_FILES.model,
         crc32: crcHex(crc),
@@ -480,6 +484,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
 const buildInfoSchema = z.looseObject({
   schema: z.literal(BUILD_SCHEMA),
   board: z.string(),
+  boardFile: z.string().optional(),
   model: z.looseObject({ file: z.string(), crc32: z.string().regex(/^[0-9a-f]{8}$/) }),
   profile: z.boolean(),
   layers: z.boolean().default(false),

@@ -231,12 +231,12 @@ function resolveFirmware(o: MeasureOnTargetOptions): Resolved {
         'Rebuild it: tinyforge build.',
       );
     }
-    return { elf, dir, info, board: resolveBoard(o.board ?? info.board) };
+    return { elf, dir, info, board: resolveBoard(o.board ?? info.boardFile ?? info.board) };
   }
   const elf = resolve(o.elf as string);
   const dir = dirname(elf);
   const info = existsSync(join(dir, BUILD_FILES.info)) ? readBuildInfo(dir) : null;
-  return { elf, dir, info, board: resolveBoard(o.board ?? info?.board ?? DEFAULT_BOARD) };
+  return { elf, dir, info, board: resolveBoard(o.board ?? info?.boardFile ?? info?.board ?? DEFAULT_BOARD) };
 }
 
 /** Inputs and labels to run: given, or (embed builds) the ones in the firmware's flash. */

@@ -4,7 +4,7 @@
 // the F401RE image on netduinoplus2 (an STM32F405: same USART2), the nrf-uart console on microbit
 // (an nRF51: the same legacy UART registers), from test-only variants of the board files.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BOARDS_DIR, getBoard, listBoards, loadBoardFile, type Board } from '../../src/boards/boards.js';
@@ -271,6 +271,8 @@ describe('the UART self-test', () => {
       N,
       'nucleo-f401re',
     ]);
+    // A board given by path is kept by path, so run uses the variant, not src/boards' file.
+    expect(info.boardFile).toBe(resolve(path));
     expect(info.files).toMatchObject({ elf: 'firmware.elf', hex: 'firmware.hex', bin: 'firmware.bin' });
     // The image is the real board's: the build does not read the qemu entry.
     const files = { elf: 'firmware.elf', hex: 'firmware.hex', bin: 'firmware.bin', map: 'firmware.map' };
