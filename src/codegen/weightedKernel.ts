@@ -341,21 +341,9 @@ export const SMALL_TB = 8;
  * The small-RAM kernel of a weighted layer (templates/kernels/small.c.hbs): every geometry as a grid
  * (a Conv1D is one row, a Dense one window of one position), read straight from the int8 input.
  */
-export interface SmallView {
+export interface SmallView extends Grid {
   title: string;
-  H: number;
-  W: number;
   C: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  padTop: number;
-  padLeft: number;
-  OH: number;
-  OW: number;
   /** Row length, values per input row, outputs per pass, passes per row. */
   n: number;
   rowValues: number;
