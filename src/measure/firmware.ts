@@ -10,7 +10,7 @@
 //   build.json               board, flags, model identity; written last: a folder without it is no build
 // Everything is made in a temporary folder inside outDir and moved into place only on success; a
 // failed build leaves the previous contents (and, for an image that does not fit, firmware.failed.map).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveBoard, type Board } from '../boards/boards.js';
@@ -41,7 +41,7 @@ import { CATEGORIES } from '../size/categorize.js';
 import { TinyforgeError } from '../util/errors.js';
 import { embedSources } from './embed.js';
 import { prepareReference, runPrepared } from '../reference/index.js';
-import { toJsonText, writeFileAtomic } from '../util/files.js';
+import { stagingDir, toJsonText, writeFileAtomic } from '../util/files.js';
 import { quantizeWindows, writeWindowsFile } from './windows.js';
 
 export const HARNESS_DIR = join(FIRMWARE_DIR, 'harness');
@@ -320,8 +320,8 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
   const crc = modelCrc(model);
 
   const outDir = resolve(o.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const stage = mkdtempSync(join(outDir, '.build-'));
+  // Built in a staging folder inside outDir (same file system: the files move by rename).
+  const stage = stagingDir(outDir, 'build');
   try {
     const srcDir = join(stage, BUILD_FILES.sources);
     const prefix = o.prefix ?? DEFAULT_PREFIX;
@@ -443,7 +443,9 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       ],
     };
 
-    // Replace the previous build: our names only, build.json last.
+    // Replace the previous build, our names only (outDir may hold the user's files too). build.json
+    // goes first and comes back last: killed in between, the folder has none, and `run` refuses it
+    // as no build folder (readBuildInfo) instead of running a mix of two builds.
     const ours = [
       BUILD_FILES.info,
       BUILD_FILES.run,
@@ -454,6 +456,7 @@ export async function buildModelFirmware(o: BuildModelFirmwareOptions): Promise<
       BUILD_FILES.embeddedWindows,
       ...['elf', 'hex', 'bin', 'map', 'ld', 'failed.map'].map((e) => `${BUILD_FILES.firmware}.${e}`),
     ];
+    rmSync(join(outDir, BUILD_FILES.info), { force: true });
     rmSync(join(outDir, FAILED_SOURCES), { recursive: true, force: true });
     for (const f of ours) rmSync(join(outDir, f), { recursive: true, force: true });
     for (const f of ours) if (existsSync(join(stage, f))) renameSync(join(stage, f), join(outDir, f));

@@ -32,6 +32,18 @@ export function onnxAxis(ctx: OnnxContext, axis: number, rank: number): number {
   return a;
 }
 
+/**
+ * A window attribute (kernel_shape, strides, dilations): one positive integer per spatial axis
+ * (default all `fill`). A damaged file can give another count (finding onnx-window-attribute-count:
+ * a NaN output size, then a raw Error).
+ */
+export function windowInts(node: OnnxNode, ctx: OnnxContext, name: string, rank: number, fill = 1): number[] {
+  const v = node.attrs.ints(name, new Array<number>(rank).fill(fill));
+  if (v.length !== rank || v.some((x) => !Number.isInteger(x) || x < 1))
+    ctx.unsupported(`${name} [${v.join(', ')}] (${rank} integers >= 1)`);
+  return v;
+}
+
 /** Integers an attribute gives (older opsets) or constant input `input` (newer ones); undefined if neither. */
 export function intsArg(node: OnnxNode, ctx: OnnxContext, name: string, input: number): number[] | undefined {
   if (node.attrs.has(name)) return node.attrs.ints(name);
@@ -204,8 +216,8 @@ export function onnxConv(spec: OnnxConvSpec): OnnxMapping {
         ctx.unsupported(`kernel_shape [${node.attrs.ints('kernel_shape').join(', ')}] unlike the weights'`);
       const win = {
         kernel,
-        strides: node.attrs.ints('strides', ones(spec.rank)),
-        dilations: node.attrs.ints('dilations', ones(spec.rank)),
+        strides: windowInts(node, ctx, 'strides', spec.rank),
+        dilations: windowInts(node, ctx, 'dilations', spec.rank),
       };
       const x = ctx.spatial(0);
       const p = paddedWindow(node, ctx, x, win, spec.paddings, () => true);
@@ -251,8 +263,9 @@ export function onnxPool(spec: OnnxPoolSpec): OnnxMapping {
     fromOnnx(node, ctx) {
       const k = node.attrs.ints('kernel_shape');
       if (k.length !== spec.rank || ctx.dims(0)?.length !== spec.rank + 1) return undefined;
-      const strides = node.attrs.ints('strides', ones(spec.rank));
-      const dilations = node.attrs.ints('dilations', ones(spec.rank));
+      windowInts(node, ctx, 'kernel_shape', spec.rank);
+      const strides = windowInts(node, ctx, 'strides', spec.rank);
+      const dilations = windowInts(node, ctx, 'dilations', spec.rank);
       if (dilations.some((d) => d !== 1)) ctx.unsupported(`dilations [${dilations.join(', ')}] (only 1)`);
       const x = ctx.spatial(0);
       if (node.attrs.int('ceil_mode', 0) === 1) {

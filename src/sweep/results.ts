@@ -1,7 +1,10 @@
 // Point results -> one row per point, the Pareto front, and results.{json,csv,md}. The files hold
 // no time stamps, so a sweep answered from its cache writes the same bytes again.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pct } from '../util/table.js';
+import { TinyforgeError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
 import { widthLabel } from './config.js';
 import { KB } from './budget.js';
@@ -332,6 +335,8 @@ export interface ResultsFile {
   /** Labels of the front points, by memory. */
   front: string[];
   points: SweepRow[];
+  /** SHA-256 of every other file of the set (results.csv, results.md, plots), by name. */
+  files?: Record<string, string>;
 }
 
 export function toResultsFile(rows: SweepRow[], meta: Omit<ResultsMeta, 'plots'>): ResultsFile {
@@ -354,15 +359,78 @@ export function toResultsFile(rows: SweepRow[], meta: Omit<ResultsMeta, 'plots'>
   };
 }
 
-/** Writes results.json, results.csv and results.md (each atomically); returns their paths. */
-export function writeResults(out: string, rows: SweepRow[], meta: ResultsMeta): string[] {
+export const RESULTS_JSON = 'results.json';
+
+/**
+ * The result files of a sweep are one set (results.json, .csv, .md and the plots): results.json is
+ * its manifest, removed before any file of a new set is written and written last, with the SHA-256
+ * of every other file. Killed in between, the folder has no manifest (readers refuse it as no
+ * results) or a manifest whose files are all there (checkResultFiles).
+ */
+export function startResults(out: string): void {
+  rmSync(join(out, RESULTS_JSON), { force: true });
+}
+
+/**
+ * Writes results.csv and results.md (each atomically), then results.json with the hashes of those
+ * and of `written` (the plots, relative to `out`); returns the paths. startResults comes first.
+ */
+export function writeResults(
+  out: string,
+  rows: SweepRow[],
+  meta: ResultsMeta,
+  written: string[] = [],
+): string[] {
   const files = {
-    json: join(out, 'results.json'),
+    json: join(out, RESULTS_JSON),
     csv: join(out, 'results.csv'),
     md: join(out, 'results.md'),
   };
-  writeFileAtomic(files.json, JSON.stringify(toResultsFile(rows, meta), null, 2) + '\n');
   writeFileAtomic(files.csv, toCsv(rows));
   writeFileAtomic(files.md, toMarkdown(rows, meta));
+  const hashes: Record<string, string> = {};
+  for (const f of ['results.csv', 'results.md', ...written]) hashes[f] = sha256(join(out, f));
+  writeFileAtomic(
+    files.json,
+    JSON.stringify({ ...toResultsFile(rows, meta), files: hashes }, null, 2) + '\n',
+  );
   return Object.values(files);
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * The files of a results.json's set that are missing or changed (a sweep killed while writing its
+ * results leaves no results.json, so this is for a set edited or partly copied since).
+ */
+export function checkResultFiles(out: string, file: { files?: Record<string, string> }): string[] {
+  return Object.entries(file.files ?? {})
+    .filter(([f, hash]) => !existsSync(join(out, f)) || sha256(join(out, f)) !== hash)
+    .map(([f]) => f);
+}
+
+/** A sweep folder's results.json, its set of files checked (an 'input' error otherwise). */
+export function readResultsFile(out: string): ResultsFile {
+  const path = join(out, RESULTS_JSON);
+  let file: ResultsFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as ResultsFile;
+  } catch (e) {
+    throw new TinyforgeError(
+      `cannot read ${path}: ${(e as Error).message}`,
+      'input',
+      'run the sweep first (give --data)',
+    );
+  }
+  // The set is whole or refused: a file changed since results.json was written is not shown as its.
+  const changed = checkResultFiles(out, file);
+  if (changed.length)
+    throw new TinyforgeError(
+      `${path}: ${changed.join(', ')} missing or changed since the results were written`,
+      'input',
+      'run the sweep again (give --data): finished points come from the cache',
+    );
+  return file;
 }

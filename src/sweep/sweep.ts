@@ -44,7 +44,14 @@ import {
   type PointTask,
   type StageName,
 } from './result.js';
-import { buildRows, chooseMetric, writeResults, type MemoryMetric, type SweepRow } from './results.js';
+import {
+  buildRows,
+  chooseMetric,
+  startResults,
+  writeResults,
+  type MemoryMetric,
+  type SweepRow,
+} from './results.js';
 import { describeError, type PointRunner } from './runner.js';
 import { MODEL_MARKER } from './stages.js';
 import { archForWidth, baseArch, convFilters } from './width.js';
@@ -501,18 +508,24 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const ordered = plan.map((p) => results.get(p.task.hash)!);
   const metric = chooseMetric(ordered);
   const rows = buildRows(ordered, metric);
+  startResults(out);
   const plots = await writePlots(out, rows, {
     metric,
     name: config.name,
     reference: ds.kind === 'uci-har',
   });
-  const files = writeResults(out, rows, {
-    name: config.name,
-    data: dataSpec,
-    code: codeVersion(),
-    metric,
-    plots: plots.filter((f) => f.endsWith('.png')),
-  });
+  const files = writeResults(
+    out,
+    rows,
+    {
+      name: config.name,
+      data: dataSpec,
+      code: codeVersion(),
+      metric,
+      plots: plots.filter((f) => f.endsWith('.png')),
+    },
+    plots,
+  );
   const ok = rows.filter((r) => r.status === 'ok').length;
   return {
     out,

@@ -1,6 +1,6 @@
 // File helpers every stage uses: atomic writes (temporary file + rename) and JSON.
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes a file so that readers see the old or the new content, never a part. */
@@ -46,5 +46,34 @@ export async function replaceDirectory(
     rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A new temporary folder `<parent>/.<prefix>-<pid>-<random>` for output written before it moves into
+ * place. Folders of the same prefix left by processes that no longer run (killed mid-write) are
+ * removed first, so killed runs do not pile up.
+ */
+export function stagingDir(parent: string, prefix: string): string {
+  mkdirSync(parent, { recursive: true });
+  const pattern = new RegExp(`^\\.${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[0-9a-f]+$`);
+  for (const name of readdirSync(parent)) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid !== undefined && !processRuns(Number(pid)))
+      rmSync(join(parent, name), { recursive: true, force: true });
+  }
+  const dir = join(parent, `.${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+/** Whether a process of this id runs (signal 0 checks without sending anything). */
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -16,6 +16,9 @@ import { readArchFile } from '../../src/graph/arch.js';
 import { loadBoardFile } from '../../src/boards/boards.js';
 import { parseCheckConfig, readCheckConfigFile } from '../../src/check/config.js';
 import { importModelFile } from '../../src/import/index.js';
+import { readBuildInfo } from '../../src/measure/firmware.js';
+import { HDF5_LIMITS, stopHdf5Reader } from '../../src/import/keras/hdf5.js';
+import { readResultsFile, writeResults } from '../../src/sweep/results.js';
 import { computeNormalization } from '../../src/data/normalize.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { loadModelDir, saveModelDir } from '../../src/train/modelDir.js';
@@ -195,6 +198,26 @@ export const ERROR_CASES: Record<string, ErrorCase> = {
     const b = readFileSync(join(FIXTURES, 'import', 'tflite', 'add.tflite'));
     writeFileSync(f, b.subarray(0, 40));
     return importModelFile(f);
+  },
+  'import-hdf5-hang': () => importModelFile(join(FIXTURES, 'fuzz', 'hdf5-attribute-hang.h5')),
+  'import-hdf5-limits': async () => {
+    // A file beyond the reader's bounds: the fixture, read with a bound of 3 objects.
+    const saved = { ...HDF5_LIMITS };
+    HDF5_LIMITS.maxObjects = 3;
+    await stopHdf5Reader();
+    try {
+      return await importModelFile(join(FIXTURES, 'import', 'keras', 'conv1d.h5'));
+    } finally {
+      Object.assign(HDF5_LIMITS, saved);
+      await stopHdf5Reader();
+    }
+  },
+  'build-folder': (dir) => readBuildInfo(dir),
+  'sweep-results-changed': (dir) => {
+    const meta = { data: 'synthetic', code: 'x', metric: 'modelFlash' as const, plots: [] };
+    writeResults(dir, [], meta);
+    writeFileSync(join(dir, 'results.csv'), 'edited\n');
+    return readResultsFile(dir);
   },
   'import-unsupported': () => importModelFile(join(FIXTURES, 'import', 'tflite', 'custom_op.tflite')),
   'nan-window': () => {

@@ -5,6 +5,7 @@
 //
 // A normal run (CI) tries a modest number of generated cases per reader; the long mode
 // (FUZZ_LONG=1, `make fuzz`) tries FUZZ_CASES (default 100,000) per reader and prints the count.
+import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { EXIT_CODES, TinyforgeError } from '../../src/util/errors.js';
 
@@ -37,9 +38,9 @@ export function isProperError(e: unknown): e is TinyforgeError {
   );
 }
 
-function verdict(e: unknown, started: number, what: string): void {
+function verdict(e: unknown, started: number, what: string, limitMs = CASE_LIMIT_MS): void {
   const ms = Date.now() - started;
-  if (ms > CASE_LIMIT_MS) throw new Error(`${what}: one input took ${ms} ms (a hang)`);
+  if (ms > limitMs) throw new Error(`${what}: one input took ${ms} ms (a hang)`);
   if (e !== undefined && !isProperError(e)) {
     const err = e as Error;
     throw new Error(
@@ -61,19 +62,27 @@ export function parsesOrRefuses(what: string, read: () => unknown): 'parsed' | '
   return 'parsed';
 }
 
+/** As parsesOrRefuses, for an async reader; `limitMs`: a reader's own time limit, plus slack. */
 export async function parsesOrRefusesAsync(
   what: string,
   read: () => Promise<unknown>,
+  limitMs = CASE_LIMIT_MS,
 ): Promise<'parsed' | 'refused'> {
   const t0 = Date.now();
   try {
     await read();
   } catch (e) {
-    verdict(e, t0, what);
+    verdict(e, t0, what, limitMs);
     return 'refused';
   }
-  verdict(undefined, t0, what);
+  verdict(undefined, t0, what, limitMs);
   return 'parsed';
+}
+
+/** A line of the long mode: printed, and appended to $FUZZ_LOG when set (the test runner's output is batched). */
+function longLog(line: string): void {
+  console.log(line);
+  if (process.env.FUZZ_LOG) appendFileSync(process.env.FUZZ_LOG, `${new Date().toISOString()} ${line}\n`);
 }
 
 /** Tally of outcomes, printed in the long mode (the README's figures). */
@@ -83,11 +92,19 @@ export class Tally {
   constructor(readonly reader: string) {}
   add(r: 'parsed' | 'refused'): void {
     this[r]++;
+    // Progress of a long run (hours on a shared machine), with the time since the first case.
+    this.t0 ??= Date.now();
+    if (FUZZ_LONG && this.total % 10_000 === 0)
+      longLog(
+        `fuzz ${this.reader}: ${this.total} cases after ${Math.round((Date.now() - this.t0) / 1000)} s`,
+      );
   }
+  private t0: number | undefined;
   report(): void {
+    const s = this.t0 === undefined ? 0 : Math.round((Date.now() - this.t0) / 1000);
     if (FUZZ_LONG)
-      console.log(
-        `fuzz ${this.reader}: ${this.parsed + this.refused} cases, ${this.parsed} parsed, ${this.refused} refused, no raw exception`,
+      longLog(
+        `fuzz ${this.reader}: ${this.parsed + this.refused} cases, ${this.parsed} parsed, ${this.refused} refused, no raw exception, ${s} s`,
       );
   }
   get total(): number {

@@ -243,4 +243,13 @@ describe('findings of the .npy fuzzing (each was a raw exception before)', () =>
     const b = npyWithHeader(labels, (h) => h.replace(/'<U\d+'/, "'<U0'").replace('(3,)', '(1000000000000,)'));
     expect(refusal(() => parseNpy(b, 'y.npy')).message).toBe('y.npy: zero-width dtype <U0');
   });
+
+  it('finding npy-short-v2-header: a version 2 file cut before its 4-byte header length (RangeError from the DataView)', () => {
+    for (const n of [10, 11]) {
+      const b = Uint8Array.from([0x93, ...Buffer.from('NUMPY'), 2, 0, 0x7f, 0, 0].slice(0, n));
+      expect(refusal(() => parseNpy(b, 'x.npy')).message).toBe(
+        `x.npy: not a valid .npy array (${n} bytes, shorter than a version 2 preamble)`,
+      );
+    }
+  });
 });

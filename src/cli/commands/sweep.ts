@@ -1,6 +1,6 @@
 // `tinyforge sweep`: a grid of compression settings, each point cached, run on all cores; results
 // tables, the Pareto front of error against memory, plots, and the best point under a budget.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { KB, parseBudget, selectForBudget, type Budget } from '../../sweep/budget.js';
@@ -10,7 +10,7 @@ import {
   METRIC_TEXT,
   sortByMemory,
   type MemoryMetric,
-  type ResultsFile,
+  readResultsFile,
   type SweepRow,
 } from '../../sweep/results.js';
 import { runSweep, SweepInterrupted, type SweepSummary } from '../../sweep/sweep.js';
@@ -103,19 +103,6 @@ function describeBest(a: BudgetAnswer, smallest: number | undefined): string {
     `  settings     width ${r.filters} filters, ${r.bits === 'float' ? 'float' : `${r.bits} bits, prune ${r.prune}${r.structured ? ' (filters)' : ''}, ` + `${r.perChannel ? 'per-channel' : 'per-layer'}, coding ${r.codings ?? r.coding}, ${r.finetuneEpochs} fine-tuning epochs`}`,
   );
   return lines.join('\n') + '\n';
-}
-
-function readResultsFile(out: string): ResultsFile {
-  const path = join(out, 'results.json');
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ResultsFile;
-  } catch (e) {
-    throw new TinyforgeError(
-      `cannot read ${path}: ${(e as Error).message}`,
-      'input',
-      'run the sweep first (give --data)',
-    );
-  }
 }
 
 function configFor(a: Args): LoadedSweepConfig {

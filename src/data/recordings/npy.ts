@@ -40,8 +40,10 @@ function readHeader(bytes: Uint8Array, name: string): NpyHeader {
     throw bad('no NUMPY magic');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const v1 = bytes[6] <= 1;
-  const len = v1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = v1 ? 10 : 12;
+  // Version 2 and 3 have a 4-byte header length: a 10- or 11-byte file has none (npy-short-v2-header).
+  if (bytes.length < start) throw bad(`${bytes.length} bytes, shorter than a version ${bytes[6]} preamble`);
+  const len = v1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const text = Buffer.from(bytes.subarray(start, start + len)).toString('latin1');
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];

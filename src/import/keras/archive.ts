@@ -4,10 +4,9 @@
 import { unzipSync } from 'fflate';
 import { TinyforgeError } from '../../util/errors.js';
 import type { ImportedModel, ImportOptions } from '../common.js';
-import { attrString, groupAt, readWeight, withHdf5 } from './hdf5.js';
+import { attrString, groupAt, keysOf, readWeight, withHdf5, type Group } from './hdf5.js';
 import { kerasModel, parseConfig, readModelFile } from './model.js';
 import type { KerasWeight } from './params.js';
-import type { Group } from 'h5wasm';
 
 const CONFIG = 'config.json';
 const WEIGHTS = 'model.weights.h5';
@@ -28,7 +27,7 @@ function unzip(file: string, bytes: Uint8Array): Record<string, Uint8Array> {
 function varsByLayer(root: Group): Map<string, Group> {
   const out = new Map<string, Group>();
   const layers = groupAt(root, 'layers');
-  for (const key of layers?.keys() ?? []) {
+  for (const key of layers ? keysOf(layers) : []) {
     const vars = groupAt(layers!, `${key}/vars`);
     if (vars) out.set(attrString(vars, 'name') ?? key, vars);
   }
@@ -36,7 +35,7 @@ function varsByLayer(root: Group): Map<string, Group> {
 }
 
 function varsWeights(vars: Group, where: string): KerasWeight[] {
-  const keys = vars.keys().filter((k) => /^\d+$/.test(k));
+  const keys = keysOf(vars).filter((k) => /^\d+$/.test(k));
   return keys.sort((a, b) => Number(a) - Number(b)).map((k) => readWeight(vars, k, where));
 }
 
@@ -51,17 +50,22 @@ export async function importKerasArchive(file: string, opts: ImportOptions = {})
       );
   const config = parseConfig(new TextDecoder().decode(entries[CONFIG]), `${file} (${CONFIG})`);
   const where = `${file} (${WEIGHTS})`;
-  return withHdf5(entries[WEIGHTS], where, (f) => {
-    const vars = varsByLayer(f);
-    return kerasModel(
-      file,
-      'keras',
-      config,
-      (layer) => {
-        const g = vars.get(layer);
-        return g && varsWeights(g, where);
-      },
-      opts,
-    );
-  });
+  return withHdf5(
+    entries[WEIGHTS],
+    where,
+    (f) => {
+      const vars = varsByLayer(f);
+      return kerasModel(
+        file,
+        'keras',
+        config,
+        (layer) => {
+          const g = vars.get(layer);
+          return g && varsWeights(g, where);
+        },
+        opts,
+      );
+    },
+    ['optimizer'],
+  );
 }
