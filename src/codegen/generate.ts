@@ -33,8 +33,8 @@ export interface CodegenReport {
   livenessBytes: number;
   /**
    * The kernel family per layer (--ram): the option as written, the arena budget of 'auto', the
-   * layers that run a small-RAM kernel, and those that asked for one but have none (fast kept:
-   * depthwise convolutions for now).
+   * layers that run a small-RAM kernel, and those with scratch that asked for one but have none
+   * (fast kept: Softmax's few words).
    */
   ram: { option: string; budget: number | null; small: string[]; fastKept: string[] };
   /** Sum of the .rodata.tf_weights.* sections. */

@@ -93,5 +93,5 @@ export function ramOptionText(ram: RamOption): string {
 
 /** The layers that asked for a small-RAM kernel and kept the fast one (build warning, compile report). */
 export function fastKeptWarning(layers: string[]): string {
-  return `--ram: no small-RAM kernel for ${layers.join(', ')} (depthwise convolutions): fast kernel kept`;
+  return `--ram: no small-RAM kernel for ${layers.join(', ')} (its scratch stays in the arena): fast kernel kept`;
 }

@@ -344,6 +344,12 @@ export const SMALL_TB = 8;
 export interface SmallView extends Grid {
   title: string;
   C: number;
+  /**
+   * Channels a row steps through per tap: C (a convolution's row is (ky, kx, c)), or 1 for a
+   * depthwise layer, whose row o reads input channel o / mult alone (mult 0: not depthwise).
+   */
+  rowC: number;
+  mult: number;
   /** Row length, values per input row, outputs per pass, passes per row. */
   n: number;
   rowValues: number;
@@ -373,19 +379,29 @@ export function smallView(g: Geometry, w: WeightsView, title: string): SmallView
     OH: 1,
     OW: g.L,
   };
+  return smallGridView(grid, g.C, w, title);
+}
+
+/**
+ * The small-RAM kernel on a grid of C channels; `mult`: a depthwise layer's depth multiplier (row o
+ * reads channel o / mult alone), 0 for a convolution or Dense (rows of every channel).
+ */
+export function smallGridView(grid: Grid, C: number, w: WeightsView, title: string, mult = 0): SmallView {
   const tb = Math.min(SMALL_TB, grid.OW);
   return {
     title,
     ...grid,
-    C: g.C,
+    C,
+    rowC: mult > 0 ? 1 : C,
+    mult,
     n: w.rowLength,
-    rowValues: grid.W * g.C,
+    rowValues: grid.W * C,
     tb,
     passes: grid.OH * Math.ceil(grid.OW / tb),
     packedShift: 32 - w.bits,
     tokens: w.table !== null,
     lastOffset: (tb - 1) * grid.sw,
-    unroll: Array.from({ length: tb }, (_, u) => ({ u, at: u * grid.sw * g.C })),
+    unroll: Array.from({ length: tb }, (_, u) => ({ u, at: u * grid.sw * C })),
   };
 }
 

@@ -29,11 +29,12 @@ import {
 import { natInt, posInt } from '../qmodel/schemaParts.js';
 import { decodeWeights } from '../qmodel/coding/index.js';
 import { chooseLut } from '../codegen/kernelPlan.js';
+import { smallGridView, type SmallView } from '../codegen/weightedKernel.js';
 import { alignUp } from '../codegen/planner.js';
 import { int8RequantView, requantView, weightsView } from '../codegen/weightsData.js';
 import type { LayerView, LayerViewBase, RequantView, UsedFunction } from '../codegen/viewTypes.js';
 import { depthwiseCustomGrad, type DwWindow } from '../train/depthwise.js';
-import type { KerasContext, KerasLayer, OpModule, ParamSpec, TfContext } from './types.js';
+import type { KerasContext, KerasLayer, OpModule, ParamSpec, Prepared, TfContext } from './types.js';
 import type { TfliteMapping } from './tfliteTypes.js';
 import type { OnnxMapping } from './onnxTypes.js';
 import * as W from './weighted.js';
@@ -495,12 +496,12 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
     },
     codegen: {
       alias: 'none',
-      prepare: (q) => prepareDepthwise(q),
+      prepare: (q, opts) => prepareDepthwise(q, kd.title, opts.small),
       view: (q, base, ctx) =>
         depthwiseView(
           q,
           base,
-          ctx.prepared as DwFacts,
+          ctx.prepared as DwFacts | W.SmallFacts,
           requantView(q, (o) => W.wFracOf(q, o)),
         ),
     },
@@ -528,12 +529,12 @@ export function depthwiseOp<L extends DepthwiseLayer, Q extends QDepthwise>(
       }),
       codegen: {
         alias: 'none',
-        prepare: (q: QDepthwise8) => prepareDepthwise(q),
+        prepare: (q: QDepthwise8, opts) => prepareDepthwise(q, kd.title, opts.small),
         view: (q: QDepthwise8, base, ctx) =>
           depthwiseView(
             q,
             base,
-            ctx.prepared as DwFacts,
+            ctx.prepared as DwFacts | W.SmallFacts,
             int8RequantView(q, dwGeometry(specOfQ(q), q.inShape).OC, DW_FLAVOUR),
           ),
       },
@@ -568,8 +569,13 @@ interface DwFacts {
 /** What the C generation reads of a depthwise layer of either scheme: geometry and coded weights. */
 type DwCodegenQ = W.WeightedFields<QDepthwise> & Pick<QDepthwise, 'weights'>;
 
-function prepareDepthwise(q: DwCodegenQ): { scratchBytes: number; data: DwFacts } {
+/**
+ * The kernel's facts before memory planning; with `small` the small-RAM kernel
+ * (templates/kernels/small.c.hbs with a depth multiplier), which needs no scratch.
+ */
+function prepareDepthwise(q: DwCodegenQ, title: string, small: boolean): Prepared {
   const g = dwGeometry(specOfQ(q), q.inShape);
+  if (small) return { scratchBytes: 0, data: { small: smallDepthwise(g, q, title) }, small: true };
   const qp = Math.ceil(g.kw / 2);
   const PH = Math.max(g.H + g.padTop, (g.OH - 1) * g.sh + (g.kh - 1) * g.dh + 1);
   // Even, so that every plane row starts 4-byte aligned.
@@ -798,8 +804,23 @@ function foldedOffsetBias(q: DwCodegenQ, requant: RequantView, inOffset: number,
   };
 }
 
-function depthwiseView(q: DwCodegenQ, base: LayerViewBase, f: DwFacts, rq: RequantView): LayerView {
+/** The small-RAM kernel's view: the depthwise geometry as its grid, one channel per row. */
+function smallDepthwise(g: DwGeometry, q: DwCodegenQ, title: string): SmallView {
+  const { H, W: Wd, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW } = g;
+  const grid = { H, W: Wd, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW };
+  return smallGridView(grid, g.C, weightsView(q.weights), title, g.mult);
+}
+
+function depthwiseView(
+  q: DwCodegenQ,
+  base: LayerViewBase,
+  facts: DwFacts | W.SmallFacts,
+  rq: RequantView,
+): LayerView {
   const w = weightsView(q.weights);
+  // The small kernel reads the input as it is: the unfolded bias and the input offset per value.
+  if ('small' in facts) return W.smallWeightedView(base, w, facts.small, rq);
+  const f = facts;
   const g = f.g;
   const taps = g.kh * g.kw;
   /** Scheme 'tflite-int8': -(input zero point), added to every input value (0: the pow2 scheme). */

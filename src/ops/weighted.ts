@@ -402,7 +402,7 @@ export function checkWeighted(
 }
 
 /** The small-RAM kernel of a layer (no scratch). */
-interface SmallFacts {
+export interface SmallFacts {
   small: SmallView;
 }
 
@@ -452,8 +452,8 @@ function weightedView(
   };
 }
 
-/** Codegen: the view of the small-RAM kernel (templates/kernels/small.c.hbs). */
-function smallWeightedView(
+/** Codegen: the view of the small-RAM kernel (templates/kernels/small.c.hbs; depthwise.ts too). */
+export function smallWeightedView(
   base: LayerViewBase,
   weights: WeightsView,
   small: SmallView,

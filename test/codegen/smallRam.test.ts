@@ -1,7 +1,8 @@
 // The small-RAM kernels (--ram small, templates/kernels/small.c.hbs) compiled for the host with the
 // strict flags, against the host reference: bit-for-bit logits on random models at every coding and
-// weight width (Conv1D with both paddings and strides, dilated Conv1D, Conv2D, Dense, 8-bit packed
-// read straight from flash), with in-place 1D pooling; --ram auto on the same models. The planner's
+// weight width (Conv1D with both paddings and strides, dilated Conv1D, Conv2D, Dense, DepthwiseConv1D
+// and DepthwiseConv2D with strides, dilations, paddings and depth multipliers 1..3, 8-bit packed read
+// straight from flash), with in-place 1D pooling; --ram auto on the same models. The planner's
 // side (no scratch, shrinking pools) is checked on the generated plans.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,29 @@ function expectReference(
     });
   });
   return windows;
+}
+
+/** The depthwise geometry a small kernel runs (SmallView's fields the coverage test reads). */
+interface DwSmall {
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  mult: number;
+}
+
+/** What one depthwise layer on a small kernel covers: its kind with each coding, width and geometry. */
+function depthwiseSeen(seen: Set<string>, kind: string, s: DwSmall, bits: number): void {
+  seen.add(`${kind}:bits:${bits}`);
+  seen.add(`${kind}:mult${s.mult}`);
+  if (s.sw > 1) seen.add(`${kind}:stride`);
+  if (s.dw > 1) seen.add(`${kind}:dilated`);
+  if (s.padLeft > 0) seen.add(`${kind}:padded`);
+  if (s.sh > 1) seen.add(`${kind}:stride-h`);
+  if (s.dh > 1) seen.add(`${kind}:dilated-h`);
+  if (s.padTop > 0) seen.add(`${kind}:padded-top`);
 }
 
 describe('small-RAM kernels vs host reference (gcc, host)', () => {
@@ -94,28 +118,41 @@ describe('small-RAM kernels vs host reference (gcc, host)', () => {
         if (s.padLeft > 0) seen.add('padded');
         if (s.kh > 1) seen.add('2d');
         if (l.weights.direct) seen.add('direct8');
+        if (/^depthwise/.test(l.kind)) depthwiseSeen(seen, l.kind, l.small as DwSmall, l.weights.bits);
       }
       if (view.layers.some((l) => l.inPlace && /pool1d$/.test(l.kind))) seen.add('pool:in-place');
     }
-    if (
+    const int8Small = (kinds: RegExp): boolean =>
       models.some(
         (m) =>
           m.affine &&
-          buildView(m, { ram: { mode: 'small' } }).view.layers.some((l) => l.kernel === 'kernels/small'),
-      )
-    )
-      seen.add('int8');
-    const want = ['stride2', 'dilated', 'padded', '2d', 'direct8', 'pool:in-place', 'int8'];
-    for (const k of ['conv1d', 'conv2d', 'dense']) for (const c of CODINGS) want.push(`${k}:${c}`);
-    for (let b = 2; b <= 8; b++) want.push(`bits:${b}`);
+          buildView(m, { ram: { mode: 'small' } }).view.layers.some(
+            (l) => l.kernel === 'kernels/small' && kinds.test(l.kind),
+          ),
+      );
+    if (int8Small(/^(conv|dense)/)) seen.add('int8');
+    if (int8Small(/^depthwise/)) seen.add('int8:depthwise');
+    const want = ['stride2', 'dilated', 'padded', '2d', 'direct8', 'pool:in-place', 'int8', 'int8:depthwise'];
+    for (const k of ['conv1d', 'conv2d', 'dense', 'depthwise1d', 'depthwise2d'])
+      for (const c of CODINGS) want.push(`${k}:${c}`);
+    for (let b = 2; b <= 8; b++) want.push(`bits:${b}`, `depthwise1d:bits:${b}`, `depthwise2d:bits:${b}`);
+    for (const k of ['depthwise1d', 'depthwise2d'])
+      for (const f of ['stride', 'dilated', 'padded', 'mult1', 'mult2', 'mult3']) want.push(`${k}:${f}`);
+    want.push('depthwise2d:stride-h', 'depthwise2d:dilated-h', 'depthwise2d:padded-top');
     for (const w of want) expect(seen, `no model has ${w}`).toContain(w);
   });
 
-  it('plans no scratch for the small kernels', () => {
+  it('plans no scratch for the small kernels, and takes one for every depthwise layer', () => {
+    let depthwise = 0;
     for (const m of models) {
       const { view } = buildView(m, { ram: { mode: 'small' } });
       for (const l of view.layers) if (l.kernel === 'kernels/small') expect(l.scratchBytes).toBe(0);
+      for (const l of view.layers.filter((x) => /^depthwise/.test(x.kind))) {
+        expect({ layer: l.name, kernel: l.kernel }).toEqual({ layer: l.name, kernel: 'kernels/small' });
+        depthwise++;
+      }
     }
+    expect(depthwise).toBeGreaterThanOrEqual(28);
   });
 
   it('--ram small gives the reference logits bit for bit', () => {

@@ -1,5 +1,5 @@
 // The small-RAM kernels' decoders (tf_small_token, packed fields read straight from the bitstream)
-// on damaged bitstreams under AddressSanitizer + UndefinedBehaviorSanitizer: no out-of-bounds read,
+// (Conv1D, Dense, DepthwiseConv1D/2D) on damaged bitstreams under AddressSanitizer + UndefinedBehaviorSanitizer: no out-of-bounds read,
 // and TF_ERR_CORRUPT exactly when the host decoder (same rules) finds the stream corrupt, else the
 // reference logits of the damaged weights (as test/codegen/corrupt.test.ts for the fast kernels).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompressedModel } from '../../src/qmodel/model.js';
 import { runReference } from '../../src/reference/index.js';
-import { randomInput, randomModel } from '../helpers/randomModel.js';
+import type { QDepthwise } from '../../src/ops/depthwise.js';
+import { makeRng, randInt, randomInput, randomModel } from '../helpers/randomModel.js';
+import { randomOpModel } from '../helpers/randomOps/index.js';
+import { CODINGS } from './smallRamModels.js';
 import { buildRunner, runRunner, type RunOutput } from './cbuild.js';
 import { damage, type Damage, type Variant } from './damage.js';
 
@@ -17,7 +20,7 @@ const WINDOWS = 3;
 
 function variants(): Variant[] {
   const bases: CompressedModel[] = [];
-  for (const coding of ['packed', 'huffman', 'rle-huffman'] as const)
+  for (const coding of CODINGS)
     for (let s = 1; s <= 2; s++) bases.push(randomModel(600 + s * 17, { codings: [coding] }));
   const out: Variant[] = [];
   bases.forEach((b, i) => {
@@ -25,7 +28,33 @@ function variants(): Variant[] {
       out.push({ name: `m${i} flip ${k}`, damage: 'flip', model: damage(b, 'flip', i * 71 + k) });
     out.push({ name: `m${i} truncate`, damage: 'truncate', model: damage(b, 'truncate', i * 67 + 30) });
   });
+  // Depthwise layers (damage.ts damages Conv1D and Dense only): the first depthwise layer's stream.
+  CODINGS.forEach((coding, i) => {
+    const kind = i % 2 ? 'depthwise1d' : 'depthwise2d';
+    const b = randomOpModel(700 + i, [kind], { codings: [coding] });
+    for (let k = 0; k < 2; k++)
+      out.push({ name: `dw${i} flip ${k}`, damage: 'flip', model: damageDepthwise(b, 'flip', i * 31 + k) });
+    out.push({ name: `dw${i} truncate`, damage: 'truncate', model: damageDepthwise(b, 'truncate', i * 37) });
+  });
   return out;
+}
+
+/** A copy with the first depthwise layer's bitstream damaged: bits flipped, or the array cut short. */
+function damageDepthwise(base: CompressedModel, how: Damage, seed: number): CompressedModel {
+  const rng = makeRng(seed);
+  const at = base.layers.findIndex((l) => /^depthwise/.test(l.kind));
+  const l = base.layers[at] as QDepthwise;
+  const w = { ...l.weights, bitstream: l.weights.bitstream.slice() };
+  if (how === 'flip') {
+    for (let i = randInt(rng, 1, 3); i > 0; i--) {
+      const bit = randInt(rng, 0, Math.max(0, w.bitLength - 1));
+      w.bitstream[bit >> 3] ^= 0x80 >> (bit & 7);
+    }
+  } else {
+    w.bitstream = w.bitstream.slice(0, randInt(rng, 0, w.bitstream.length - 1));
+    w.bitLength = Math.min(w.bitLength, 8 * w.bitstream.length);
+  }
+  return { ...base, layers: base.layers.map((x, i) => (i === at ? { ...l, weights: w } : x)) };
 }
 
 describe('small-RAM kernels on damaged bitstreams under ASan + UBSan', () => {

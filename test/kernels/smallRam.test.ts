@@ -1,6 +1,6 @@
 // The small-RAM kernels (--ram small) ON THE TARGET (netduinoplus2 under QEMU, the Cortex-M4 build):
 // the random models of test/codegen/smallRam.test.ts (every coding x width 2..8, Conv1D, Conv2D,
-// Dense) bit for bit against the host reference; and the RAM bound of issue 18 on the README's
+// Dense, DepthwiseConv1D/2D) bit for bit against the host reference; and the RAM bound of issue 18 on the README's
 // har-default network, 80%-pruned 4-bit rle-huffman (seeded weights, synthetic windows): built with
 // the measurement harness, model RAM = arena + the measured inference stack must stay within the
 // liveness optimum + 256 B, with the logits equal to the host reference's.
@@ -33,14 +33,15 @@ function r4Model(): CompressedModel {
 
 /**
  * The small kernels are plain C (no DSP path): the host test runs every model; on the target CI runs
- * one per coding (Conv1D, Conv2D, the int8 scheme), TF_SMALL_RAM_FULL=1 all of them.
+ * one per coding (Conv1D, Conv2D, the int8 scheme) and a DepthwiseConv2D model (dilated, padded, depth
+ * multiplier 2, then strided), TF_SMALL_RAM_FULL=1 all of them.
  */
 function targetCases(
   all: { name: string; model: CompressedModel }[],
 ): { name: string; model: CompressedModel }[] {
   if (process.env.TF_SMALL_RAM_FULL === '1') return all;
   return all.filter((c) =>
-    /^(packed 3-bit|huffman 5-bit|rle-huffman 8-bit|conv2d op rle-huffman|int8 conv1d_same huffman)$/.test(
+    /^(packed 3-bit|huffman 5-bit|rle-huffman 8-bit|conv2d op rle-huffman|int8 conv1d_same huffman|depthwise2d rle-huffman 4-bit)$/.test(
       c.name,
     ),
   );
@@ -54,7 +55,7 @@ describe('small-RAM kernels on the Cortex-M4 (QEMU)', () => {
 
   beforeAll(async () => {
     cases = targetCases([...smallRamSuite(), ...(await smallRamInt8Cases())]);
-    expect(cases.length).toBeGreaterThanOrEqual(5);
+    expect(cases.length).toBeGreaterThanOrEqual(6);
     inputs = cases.map((c, i) => smallRamWindows(c.model, WINDOWS, i + 50));
     const dir = mkdtempSync(join(tmpdir(), 'tf-small-k-'));
     dirs.push(dir);
