@@ -244,6 +244,22 @@ describe('findings of the .npy fuzzing (each was a raw exception before)', () =>
     expect(refusal(() => parseNpy(b, 'y.npy')).message).toBe('y.npy: zero-width dtype <U0');
   });
 
+  it('finding recordings-resample-huge: time.resample of 2^53 Hz (the loader generated samples for minutes, a hang)', () => {
+    const dir = tempDir('tf-fuzz-rate-');
+    mkdirSync(join(dir, 'rec'));
+    writeRecording(join(dir, 'rec', 'S01_s1.csv'), { rate: 20, runs: [['walk', 2]], seed: 1 });
+    for (const field of ['resample', 'rate']) {
+      const description = writeJson(dir, 'data.json', {
+        sources: 'rec/*.csv',
+        columns: { time: 't', label: 'label' },
+        time: { [field]: 2 ** 53 },
+      });
+      const e = refusal(() => loadRecordings(description, { cache: false }));
+      expect(e.category).toBe('input');
+      expect(e.message).toMatch(new RegExp(`time\\.${field}`));
+    }
+  });
+
   it('finding npy-short-v2-header: a version 2 file cut before its 4-byte header length (RangeError from the DataView)', () => {
     for (const n of [10, 11]) {
       const b = Uint8Array.from([0x93, ...Buffer.from('NUMPY'), 2, 0, 0x7f, 0, 0].slice(0, n));

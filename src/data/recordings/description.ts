@@ -32,10 +32,17 @@ export type ArraySource = z.infer<typeof ArraySourceSchema>;
 const Fraction = z.number().gt(0).lt(1);
 const UnitList = z.array(Name).min(1);
 
+/**
+ * Sample rates are bounded (finding recordings-resample-huge: resampling to 2^53 Hz made the loader
+ * generate samples for minutes): 100 kHz is above any inertial, audio or vibration sensor's rate.
+ */
+export const MAX_RATE_HZ = 100_000;
+const Rate = z.number().positive().max(MAX_RATE_HZ);
+
 const TimeSchema = z.strictObject({
   unit: z.enum(['s', 'ms', 'us', 'ns', 'iso']).default('s'),
-  rate: z.number().positive().optional(),
-  resample: z.number().positive().optional(),
+  rate: Rate.optional(),
+  resample: Rate.optional(),
   maxGap: z.number().positive().optional(),
 });
 
