@@ -23,6 +23,7 @@ import {
   type RunOutput,
 } from './cbuild.js';
 import { generateC } from '../../src/codegen/index.js';
+import type { SmallView } from '../../src/codegen/weightedKernel.js';
 
 const WINDOWS = 6;
 function expectReference(
@@ -50,15 +51,7 @@ function expectReference(
 }
 
 /** The depthwise geometry a small kernel runs (SmallView's fields the coverage test reads). */
-interface DwSmall {
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  padTop: number;
-  padLeft: number;
-  mult: number;
-}
+type DwSmall = Pick<SmallView, 'sh' | 'sw' | 'dh' | 'dw' | 'padTop' | 'padLeft' | 'mult'>;
 
 /** What one depthwise layer on a small kernel covers: its kind with each coding, width and geometry. */
 function depthwiseSeen(seen: Set<string>, kind: string, s: DwSmall, bits: number): void {

@@ -23,16 +23,7 @@ import { trainModel } from '../../src/train/trainer.js';
 import { TinyforgeError } from '../../src/util/errors.js';
 import { randomModel } from '../helpers/randomModel.js';
 import { tempDir } from '../helpers/temp.js';
-
-function refusal(f: () => unknown): TinyforgeError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TinyforgeError) return e;
-    throw e;
-  }
-  throw new Error('expected a TinyforgeError');
-}
+import { refusal } from '../helpers/errors.js';
 
 async function rejection(p: Promise<unknown>): Promise<TinyforgeError> {
   try {

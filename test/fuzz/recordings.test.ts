@@ -9,7 +9,6 @@ import { loadRecordings } from '../../src/data/recordings/index.js';
 import { npyBytes, parseNpy } from '../../src/data/recordings/npy.js';
 import { writeJson, writeRecording } from '../data/recordingFixtures.js';
 import { tempDir } from '../helpers/temp.js';
-import { TinyforgeError } from '../../src/util/errors.js';
 import {
   applyEdits,
   applyJsonEdits,
@@ -22,6 +21,7 @@ import {
   textEdits,
   timeoutFor,
 } from './property.js';
+import { refusal } from '../helpers/errors.js';
 
 const N = 12;
 const X = Float32Array.from({ length: N * 8 * 3 }, (_, i) => Math.sin(i));
@@ -189,16 +189,6 @@ function npyWithHeader(base: Uint8Array, edit: (header: string) => string): Uint
   out.write(padded, 10, 'latin1');
   Buffer.from(base.subarray(10 + len)).copy(out, 10 + padded.length);
   return out;
-}
-
-function refusal(f: () => unknown): TinyforgeError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TinyforgeError) return e;
-    throw e;
-  }
-  throw new Error('expected a TinyforgeError');
 }
 
 describe('findings of the .npy fuzzing (each was a raw exception before)', () => {

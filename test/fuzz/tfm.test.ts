@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { packTfm, unpackTfm } from '../../src/qmodel/container.js';
 import { decodeTfm, encodeTfm } from '../../src/qmodel/tfm.js';
 import { MAX_DIM, MAX_MATRIX_WEIGHTS, MAX_TENSOR_VALUES } from '../../src/qmodel/schemaParts.js';
-import { TinyforgeError } from '../../src/util/errors.js';
 import { randomModel } from '../helpers/randomModel.js';
 import {
   applyEdits,
@@ -18,6 +17,7 @@ import {
   Tally,
   timeoutFor,
 } from './property.js';
+import { refusal } from '../helpers/errors.js';
 
 const BASES = [1, 2, 3, 5, 8].map((s) => encodeTfm(randomModel(s)));
 const frames = BASES.map((b) => {
@@ -89,16 +89,6 @@ function poolingHeader(T: number, C: number): unknown {
     layers: [{ kind: 'gap1d', name: 'g', inShape: [T, C], outShape: [1, C], frac: 4 }],
     meta: {},
   };
-}
-
-function refusal(f: () => unknown): TinyforgeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TinyforgeError);
-    return e as TinyforgeError;
-  }
-  throw new Error('expected a TinyforgeError');
 }
 
 describe('finding tfm-unbounded-shapes: the header bounds what a file can make a reader allocate', () => {

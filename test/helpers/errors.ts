@@ -10,3 +10,14 @@ export async function rejection(p: Promise<unknown>): Promise<TinyforgeError> {
   expect(err).toBeInstanceOf(TinyforgeError);
   return err as TinyforgeError;
 }
+
+/** The TinyforgeError a call throws; another exception propagates, a call that returns fails the test. */
+export function refusal(f: () => unknown): TinyforgeError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TinyforgeError) return e;
+    throw e;
+  }
+  throw new Error('expected a TinyforgeError');
+}
