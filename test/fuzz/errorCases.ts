@@ -200,6 +200,15 @@ export const ERROR_CASES: Record<string, ErrorCase> = {
     return importModelFile(f);
   },
   'import-hdf5-hang': () => importModelFile(join(FIXTURES, 'fuzz', 'hdf5-attribute-hang.h5')),
+  'import-zip-sizes': (dir) => {
+    // Finding keras-zip-size: the weights entry's declared size made 3.4 GB by one damaged byte.
+    const b = Buffer.from(readFileSync(join(FIXTURES, 'import', 'keras', 'conv1d.keras')));
+    const entry = b.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1')); // model.weights.h5 is the last
+    b.writeUInt32LE(0xcc000000, entry + 24); // its uncompressed size
+    const f = join(dir, 'model.keras');
+    writeFileSync(f, b);
+    return importModelFile(f);
+  },
   'import-hdf5-limits': async () => {
     // A file beyond the reader's bounds: the fixture, read with a bound of 3 objects.
     const saved = { ...HDF5_LIMITS };

@@ -83,6 +83,38 @@ describe('onnx-window-attribute-count', () => {
   });
 });
 
+describe('keras-zip-size', () => {
+  // Found by the long run: fflate allocates the size an archive's directory declares before it
+  // inflates; one damaged byte declared 3.4 GB for model.weights.h5 (7 GB resident, 31 s). The
+  // declared sizes are checked against what deflate can give, and the entry count is bounded.
+  const base = readFileSync(join(DIR, 'keras/conv1d.keras'));
+  const damaged = async (bytes: Uint8Array) => {
+    const f = join(tempDir('tf-keras-finding-'), 'model.keras');
+    writeFileSync(f, bytes);
+    return importModelFile(f).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  };
+
+  it('a declared size deflate cannot give is refused before anything is allocated', async () => {
+    const err = await damaged(applyEdits(base, [{ op: 'set', at: 0.9711211323738098, value: 204 }]));
+    expect(err).toBeInstanceOf(TinyforgeError);
+    expect((err as TinyforgeError).category).toBe('input');
+    expect((err as TinyforgeError).message).toMatch(
+      /model\.weights\.h5 claims 3422564904 bytes from 1097 compressed \(deflate gives at most 1133128\)/,
+    );
+  });
+
+  it('a directory claiming 2^32 - 1 entries is refused after 10,000', async () => {
+    const b = Uint8Array.from(base);
+    b.fill(0xff, b.length - 22 + 8, b.length - 22 + 12); // the end record's two entry counts
+    const err = await damaged(b);
+    expect(err).toBeInstanceOf(TinyforgeError);
+    expect((err as TinyforgeError).message).toMatch(/its zip directory claims more than 10000 entries/);
+  });
+});
+
 describe('model importers under generated damage', () => {
   for (const [format, files] of Object.entries(FIXTURES)) {
     const bases = files.map((f) => ({ ext: f.slice(f.lastIndexOf('.')), bytes: readFileSync(join(DIR, f)) }));

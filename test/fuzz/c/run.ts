@@ -31,8 +31,11 @@ export async function buildHarnesses(root = CACHE_DIR): Promise<Record<HarnessNa
     const inc = ['-I', src, '-I', FUZZ_DIR];
     if (h !== 'windows') {
       const extra = h === 'packed' && hasFunction(src, 'tf_expand8_rows') ? ['-DTF_FUZZ_EXPAND8'] : [];
+      // The small harness is the model harness over two builds of one model (fuzz/fuzz_model.c).
+      if (h === 'small') extra.push('-DTF_FUZZ_SMALL', '-DTFS_NO_SECTIONS');
+      const source = h === 'small' ? 'model' : h;
       await clang(
-        [...CFLAGS, '-fsanitize=fuzzer', ...inc, ...extra, join(FUZZ_DIR, `fuzz_${h}.c`), '-o', exe],
+        [...CFLAGS, '-fsanitize=fuzzer', ...inc, ...extra, join(FUZZ_DIR, `fuzz_${source}.c`), '-o', exe],
         src,
       );
       return exe;
