@@ -51,6 +51,23 @@ describe('tinyforge CLI', () => {
     }
   });
 
+  it('finding cli-import-never-exits: import of a .h5 and a .keras exits when done', async () => {
+    // The HDF5 reader's worker once kept the process alive after the import (its stdout was read
+    // in the main thread): the command printed its result and never returned.
+    const keras = join(REPO, 'test', 'fixtures', 'import', 'keras');
+    for (const file of ['conv1d.h5', 'conv1d.keras']) {
+      const out = join(tempDir('tf-cli-import-'), 'model');
+      const r = await execa(process.execPath, [MAIN, 'import', join(keras, file), '--out', out, '--json'], {
+        reject: false,
+        cwd: REPO,
+        timeout: 60_000,
+      });
+      expect(r.timedOut, `${file}: still running after 60 s`).toBe(false);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).out).toBe(out);
+    }
+  }, 150_000);
+
   it('doctor reports every tool with its version', async () => {
     const r = await cli(['doctor', '--json']);
     expect(r.exitCode).toBe(0);

@@ -71,8 +71,6 @@ function startWorker(): Live {
     eval: true,
     workerData,
     resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
-    stdout: true,
-    stderr: true,
   });
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (m: Hdf5Reply) => {
@@ -86,10 +84,6 @@ function startWorker(): Live {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the worker exited (code ${code})`)));
   });
-  // What the HDF5 library prints is not the user's business (its errors come back as messages):
-  // drained and dropped.
-  worker.stdout.resume();
-  worker.stderr.resume();
   const l: Live = { worker, ready };
   // A worker that died (stopped, crashed) is replaced on the next read; an 'error' event needs a
   // listener even between reads (unhandled, it would end the process).

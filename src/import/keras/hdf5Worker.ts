@@ -70,6 +70,12 @@ export type Hdf5Reply =
 type Load = (url: string) => Promise<{ default: typeof H5.default }>;
 
 export async function hdf5WorkerMain(wt: typeof WorkerThreads, load: Load): Promise<void> {
+  // What the HDF5 library prints is not the user's business (its errors come back as messages).
+  // Silenced here, before it loads: reading the worker's stdout in the main thread would keep the
+  // process alive after the import (finding cli-import-never-exits).
+  const quiet = () => undefined;
+  for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) console[k] = quiet;
+  process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
   const port = wt.parentPort!;
   const data = wt.workerData as Hdf5WorkerData;
   const h5 = (await load(data.h5wasm)).default;
