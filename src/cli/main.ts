@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // tinyforge CLI: one yargs command module per pipeline stage (src/cli/commands/*).
+import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { reportError } from './output.js';
+
+// TensorFlow.js's own console notes are not for tinyforge's users: on the first tensor of a
+// command that does not train (import writes a tfjs model directory) its CPU backend urged them to
+// install tfjs-node, which cannot be installed offline. tinyforge says which backend it trains on.
+tf.enableProdMode();
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))

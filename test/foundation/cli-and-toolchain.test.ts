@@ -65,6 +65,8 @@ describe('tinyforge CLI', () => {
       expect(r.timedOut, `${file}: still running after 60 s`).toBe(false);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).out).toBe(out);
+      // Nothing but tinyforge's own words: no note from TensorFlow.js urging tfjs-node.
+      expect(r.stderr).not.toMatch(/TensorFlow\.js|tfjs-node/);
     }
   }, 150_000);
 
