@@ -5,16 +5,15 @@
 //   <cacheDir>/compressed/<key>/model.tfm, report.json    a float model input, compressed
 //   <cacheDir>/builds/<board>-<key>/                        a build folder (complete when build.json exists)
 //   <cacheDir>/float/<key>.json                             a float model's accuracy on the windows run
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_FILES } from '../measure/index.js';
 import { codeVersion, hashOf } from '../sweep/hash.js';
-import { toJsonText, writeFileAtomic } from '../util/files.js';
+import { fileSha256, toJsonText, writeFileAtomic } from '../util/files.js';
 
 /** SHA-256 (24 hex digits) of a file's bytes: a .tfm's identity, meta included. */
 export function fileHash(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 24);
+  return fileSha256(path).slice(0, 24);
 }
 
 /** What decides a build: the model's bytes, the board, the compiler settings and the code version. */

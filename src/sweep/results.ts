@@ -1,11 +1,10 @@
 // Point results -> one row per point, the Pareto front, and results.{json,csv,md}. The files hold
 // no time stamps, so a sweep answered from its cache writes the same bytes again.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pct } from '../util/table.js';
 import { TinyforgeError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/files.js';
+import { fileSha256, writeFileAtomic } from '../util/files.js';
 import { widthLabel } from './config.js';
 import { KB } from './budget.js';
 import { paretoFront } from './pareto.js';
@@ -389,16 +388,12 @@ export function writeResults(
   writeFileAtomic(files.csv, toCsv(rows));
   writeFileAtomic(files.md, toMarkdown(rows, meta));
   const hashes: Record<string, string> = {};
-  for (const f of ['results.csv', 'results.md', ...written]) hashes[f] = sha256(join(out, f));
+  for (const f of ['results.csv', 'results.md', ...written]) hashes[f] = fileSha256(join(out, f));
   writeFileAtomic(
     files.json,
     JSON.stringify({ ...toResultsFile(rows, meta), files: hashes }, null, 2) + '\n',
   );
   return Object.values(files);
-}
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /**
@@ -407,7 +402,7 @@ function sha256(path: string): string {
  */
 export function checkResultFiles(out: string, file: { files?: Record<string, string> }): string[] {
   return Object.entries(file.files ?? {})
-    .filter(([f, hash]) => !existsSync(join(out, f)) || sha256(join(out, f)) !== hash)
+    .filter(([f, hash]) => !existsSync(join(out, f)) || fileSha256(join(out, f)) !== hash)
     .map(([f]) => f);
 }
 

@@ -1,6 +1,6 @@
 // File helpers every stage uses: atomic writes (temporary file + rename) and JSON.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes a file so that readers see the old or the new content, never a part. */
@@ -16,6 +16,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 /** JSON with typed arrays as plain arrays, indented, newline-terminated. */
+/** SHA-256 (hex) of a file's bytes. */
+export function fileSha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 export function toJsonText(value: unknown): string {
   return (
     JSON.stringify(

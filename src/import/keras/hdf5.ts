@@ -109,15 +109,16 @@ function stop(l: Live): void {
   void l.worker.terminate();
 }
 
-async function withTimeLimit(p: Promise<void>, ms: number, l: Live): Promise<void> {
+/** `p`, or the error `timedOut` gives once `ms` have passed (the worker is then stopped). */
+async function withTimeLimit<T>(p: Promise<T>, ms: number, l: Live, timedOut: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    return await Promise.race([
       p,
-      new Promise<void>((_, reject) => {
+      new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           stop(l);
-          reject(new Error(`not ready after ${ms / 1000} s`));
+          reject(timedOut());
         }, ms);
       }),
     ]);
@@ -132,24 +133,18 @@ async function request(bytes: Uint8Array, where: string, skip: string[]): Promis
   const limitMs = hdf5TimeLimitMs(bytes.length);
   const id = nextId++;
   l.worker.ref();
-  let timer: NodeJS.Timeout | undefined;
   let onMessage: ((m: Hdf5Reply) => void) | undefined;
   let onError: ((e: Error & { code?: string }) => void) | undefined;
   try {
-    await withTimeLimit(l.ready, START_LIMIT_MS, l).catch((e: Error) => {
+    await withTimeLimit(
+      l.ready,
+      START_LIMIT_MS,
+      l,
+      () => new Error(`not ready after ${START_LIMIT_MS / 1000} s`),
+    ).catch((e: Error) => {
       throw new TinyforgeError(`cannot start the HDF5 reader: ${e.message}`, 'toolchain');
     });
-    return await new Promise<Hdf5Reply>((resolve, reject) => {
-      timer = setTimeout(() => {
-        stop(l);
-        reject(
-          new TinyforgeError(
-            `${where}: reading the HDF5 file did not finish in ${limitMs / 1000} s (stopped)`,
-            'input',
-            NOT_HDF5,
-          ),
-        );
-      }, limitMs);
+    const reply = new Promise<Hdf5Reply>((resolve, reject) => {
       onMessage = (m: Hdf5Reply) => {
         if ('id' in m && m.id === id) resolve(m);
       };
@@ -169,8 +164,18 @@ async function request(bytes: Uint8Array, where: string, skip: string[]): Promis
       l.worker.on('error', onError);
       l.worker.postMessage({ id, bytes, skip } satisfies Hdf5Request);
     });
+    return await withTimeLimit(
+      reply,
+      limitMs,
+      l,
+      () =>
+        new TinyforgeError(
+          `${where}: reading the HDF5 file did not finish in ${limitMs / 1000} s (stopped)`,
+          'input',
+          NOT_HDF5,
+        ),
+    );
   } finally {
-    clearTimeout(timer);
     if (onMessage) l.worker.off('message', onMessage);
     if (onError) l.worker.off('error', onError);
     l.worker.unref();
